@@ -92,6 +92,14 @@ func (t *Table) startDaemon(d ipvs.Daemon) error {
 	if *slot != nil {
 		return fail(OpNewDaemon, syscall.EEXIST, d.State.String())
 	}
+	// make_send_sock connects the master's socket to the group through
+	// the interface. addrconf gives a loopback device no IPv6 multicast
+	// route (ff00::/8), so that connect fails there; IPv4 multicast needs
+	// no route once the interface is fixed. Linux always names the
+	// loopback device "lo".
+	if d.State == ipvs.Master && d.Group.Is6() && d.Interface == "lo" {
+		return fail(OpNewDaemon, syscall.ENETUNREACH, fmt.Sprintf("no IPv6 multicast route to %s on %s", d.Group, d.Interface))
+	}
 	*slot = &d
 	return nil
 }

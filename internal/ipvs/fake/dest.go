@@ -190,9 +190,11 @@ func (s *service) find(k ipvs.DestKey) int {
 func (t *Table) destAddrOK(a netip.Addr) bool {
 	if a.Is4() {
 		// inet_addr_type must say RTN_LOCAL or RTN_UNICAST. It says
-		// RTN_BROADCAST for 0.0.0.0/8, 255.255.255.255 and the broadcast
-		// address of a local subnet, RTN_MULTICAST for 224.0.0.0/4.
-		if a.As4()[0] == 0 || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.IsMulticast() {
+		// RTN_BROADCAST for 0.0.0.0 (ipv4_is_zeronet matches only that
+		// address since Linux 5.3, not all of 0.0.0.0/8), 255.255.255.255
+		// and the broadcast address of a local subnet, RTN_MULTICAST for
+		// 224.0.0.0/4.
+		if a.IsUnspecified() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || a.IsMulticast() {
 			return false
 		}
 		for _, p := range t.local {

@@ -12,6 +12,7 @@ var configChecks = []check{
 	{"SetTimeoutsRange", checkSetTimeoutsRange},
 	{"DaemonsEveryAttribute", checkDaemonsEveryAttribute},
 	{"DaemonDefaults", checkDaemonDefaults},
+	{"DaemonMasterIPv6OnLoopback", checkDaemonMasterIPv6OnLoopback},
 	{"DaemonMaxLenClamped", checkDaemonMaxLen},
 	{"DaemonExists", checkDaemonExists},
 	{"DaemonStopNotRunning", checkDaemonStopNotRunning},
@@ -70,8 +71,8 @@ func checkDaemonsEveryAttribute(c *tc) {
 			{State: ipvs.Master, Interface: "lo", SyncID: 200, MaxLen: 1000, Group: addr("239.1.2.3"), Port: 9000, TTL: 3},
 		},
 		{
-			{State: ipvs.Master, Interface: "lo", SyncID: 1<<32 - 1, MaxLen: 1400, Group: addr("ff05::1:3"), Port: 1, TTL: 255},
-			{State: ipvs.Backup, Interface: "lo", SyncID: 1, MaxLen: 1024, Group: addr("224.0.0.82"), Port: 65535, TTL: 1},
+			{State: ipvs.Master, Interface: "lo", SyncID: 1<<32 - 1, MaxLen: 1400, Group: addr("224.0.0.82"), Port: 1, TTL: 255},
+			{State: ipvs.Backup, Interface: "lo", SyncID: 1, MaxLen: 1024, Group: addr("ff05::1:3"), Port: 65535, TTL: 1},
 		},
 	}
 	for _, p := range pairs {
@@ -105,12 +106,19 @@ func checkDaemonDefaults(c *tc) {
 	c.ok(c.tb.StopDaemon(ipvs.Backup), "StopDaemon(backup)")
 	// With an IPv6 group the headers take 48 bytes.
 	g6 := addr("ff15::81")
-	c.ok(c.tb.StartDaemon(ipvs.Daemon{State: ipvs.Master, Interface: "lo", Group: g6}), "StartDaemon(master)")
 	c.ok(c.tb.StartDaemon(ipvs.Daemon{State: ipvs.Backup, Interface: "lo", Group: g6}), "StartDaemon(backup)")
-	c.wantDaemons(
-		ipvs.Daemon{State: ipvs.Master, Interface: "lo", MaxLen: 1452, Group: g6, Port: 8848, TTL: 1},
-		ipvs.Daemon{State: ipvs.Backup, Interface: "lo", MaxLen: 65487, Group: g6, Port: 8848, TTL: 1},
-	)
+	c.wantDaemons(ipvs.Daemon{State: ipvs.Backup, Interface: "lo", MaxLen: 65487, Group: g6, Port: 8848, TTL: 1})
+}
+
+// A master sends to its group through the interface, and the loopback
+// device has no IPv6 multicast route, so a master with an IPv6 group on
+// lo cannot start (ENETUNREACH from make_send_sock's connect). The
+// EEXIST check comes first.
+func checkDaemonMasterIPv6OnLoopback(c *tc) {
+	d := ipvs.Daemon{State: ipvs.Master, Interface: "lo", Group: addr("ff15::81")}
+	c.fails(syscall.ENETUNREACH, "StartDaemon(master, group ff15::81, lo)", func() error { return c.tb.StartDaemon(d) })
+	c.ok(c.tb.StartDaemon(ipvs.Daemon{State: ipvs.Master, Interface: "lo"}), "StartDaemon(master)")
+	c.fails(syscall.EEXIST, "StartDaemon(master, group ff15::81, lo) while one runs", func() error { return c.tb.StartDaemon(d) })
 }
 
 // A requested message size is clamped to what fits in a datagram, and a
@@ -123,7 +131,7 @@ func checkDaemonMaxLen(c *tc) {
 	}{
 		{ipvs.Master, "224.0.0.81", 1, 1},
 		{ipvs.Master, "224.0.0.81", 65535, 65507},
-		{ipvs.Master, "ff15::81", 65535, 65487},
+		{ipvs.Backup, "ff15::81", 65535, 65487},
 		{ipvs.Backup, "224.0.0.81", 100, 1024},
 		{ipvs.Backup, "224.0.0.81", 65535, 65507},
 	}

@@ -273,11 +273,13 @@ func checkMissingDest(c *tc) {
 
 // ip_vs_new_dest refuses addresses that are not unicast: for IPv4 what
 // inet_addr_type calls broadcast or multicast, for IPv6 the unspecified,
-// IPv4-mapped, multicast and link-local addresses unless local.
+// IPv4-mapped, multicast and link-local addresses unless local. Of
+// 0.0.0.0/8 only 0.0.0.0 itself is refused: since Linux 5.3
+// ipv4_is_zeronet matches that one address.
 func checkDestNotUnicast(c *tc) {
 	k := key(ipvs.TCP, "10.0.0.1", 80)
 	c.addService(newService(k, "rr"))
-	for _, a := range []string{"0.0.0.0", "0.1.2.3", "224.0.0.1", "239.255.255.250", "255.255.255.255", "127.255.255.255"} {
+	for _, a := range []string{"0.0.0.0", "224.0.0.1", "239.255.255.250", "255.255.255.255", "127.255.255.255"} {
 		d := dest(a, 80, ipvs.Route, 1)
 		c.fails(syscall.EINVAL, "AddDest of "+a, func() error { return c.tb.AddDest(k, d) })
 	}
@@ -287,6 +289,7 @@ func checkDestNotUnicast(c *tc) {
 		d := dest(a, 80, ipvs.Route, 1)
 		c.fails(syscall.EINVAL, "AddDest of "+a, func() error { return c.tb.AddDest(k6, d) })
 	}
+	c.addDest(k, dest("0.1.2.3", 80, ipvs.Route, 1))
 	// Reserved and site-local IPv6 addresses count as unicast.
 	for _, a := range []string{"::2", "fec0::1", "fd00::1"} {
 		c.addDest(k6, dest(a, 80, ipvs.Route, 1))

@@ -196,7 +196,7 @@ func errnoName(e syscall.Errno) string {
 	names := map[syscall.Errno]string{
 		syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT", syscall.ESRCH: "ESRCH",
 		syscall.EEXIST: "EEXIST", syscall.ENODEV: "ENODEV", syscall.EINVAL: "EINVAL",
-		syscall.ERANGE: "ERANGE", syscall.EAFNOSUPPORT: "EAFNOSUPPORT",
+		syscall.ERANGE: "ERANGE", syscall.EAFNOSUPPORT: "EAFNOSUPPORT", syscall.ENETUNREACH: "ENETUNREACH",
 	}
 	if n, ok := names[e]; ok {
 		return n
