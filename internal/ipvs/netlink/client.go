@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
@@ -31,14 +33,28 @@ type Config struct {
 	// file). Zero means the namespace of the calling thread. The
 	// descriptor is only used during Dial.
 	NetNS int
+	// Timeout bounds the wait for the kernel's reply to one command
+	// (DefaultTimeout if zero). The kernel handles a command while it is
+	// being sent, so this only fires when it sends no reply at all; a
+	// director tool must not hang on that.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the reply timeout when Config.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
 
 // Client is the IPVS table of one network namespace, reached through the
 // kernel. It implements ipvs.Table and is safe for concurrent use: requests
 // on its socket are serialised.
 type Client struct {
+	// mu serialises commands: a reply that never came is drained before
+	// the next command, which must not lose its own reply to the drain.
+	mu     sync.Mutex
 	conn   *genetlink.Conn
 	family uint16
+	// timeout bounds each command's wait for its reply; zero (a test
+	// connection, which has no deadlines) waits for ever.
+	timeout time.Duration
 }
 
 var _ ipvs.Table = (*Client)(nil)
@@ -63,8 +79,12 @@ const (
 // it.
 func Dial(cfg *Config) (*Client, error) {
 	var nc netlink.Config
+	timeout := DefaultTimeout
 	if cfg != nil {
 		nc.NetNS = cfg.NetNS
+		if cfg.Timeout > 0 {
+			timeout = cfg.Timeout
+		}
 	}
 	conn, err := genetlink.Dial(&nc)
 	if err != nil {
@@ -75,11 +95,12 @@ func Dial(cfg *Config) (*Client, error) {
 		conn.Close()
 		return nil, err
 	}
+	c.timeout = timeout
 	return c, nil
 }
 
 // newClient resolves the family on conn; tests hand it a genltest
-// connection.
+// connection, which supports no deadlines, so it sets no timeout.
 func newClient(conn *genetlink.Conn) (*Client, error) {
 	f, err := conn.GetFamily(familyName)
 	if errors.Is(err, os.ErrNotExist) {
@@ -100,14 +121,40 @@ func (c *Client) Close() error { return c.conn.Close() }
 // execute sends one command and returns the replies, the errno of a
 // failure wrapped with the command's name.
 func (c *Client) execute(cmd uint8, flags netlink.HeaderFlags, attrs []byte) ([]genetlink.Message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timeout > 0 {
+		if err := c.conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+			return nil, cmdError(cmd, err)
+		}
+	}
 	msgs, err := c.conn.Execute(genetlink.Message{
 		Header: genetlink.Header{Command: cmd, Version: familyVersion},
 		Data:   attrs,
 	}, c.family, flags)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.drain()
+		return nil, cmdError(cmd, fmt.Errorf("no reply from the kernel within %v: %w", c.timeout, err))
+	}
 	if err != nil {
 		return nil, cmdError(cmd, err)
 	}
 	return msgs, nil
+}
+
+// drain discards whatever is queued on the socket after a command timed
+// out, so that a late reply is not taken for the next command's (the
+// library would reject it as a mismatched sequence). The kernel queues
+// replies while a command is sent, so anything late is already there.
+func (c *Client) drain() {
+	for {
+		if c.conn.SetReadDeadline(time.Now().Add(10*time.Millisecond)) != nil {
+			return
+		}
+		if _, _, err := c.conn.Receive(); err != nil {
+			return
+		}
+	}
 }
 
 func cmdError(cmd uint8, err error) error {
@@ -298,7 +345,26 @@ func (c *Client) StartDaemon(d ipvs.Daemon) error {
 }
 
 // StopDaemon stops the sync daemon in state s.
+//
+// When the daemon's kernel thread is stopped before it first ran (a stop
+// right after the start), kthread_stop returns EINTR, stop_sync_thread
+// passes it on after having stopped the daemon, and netlink_rcv_skb sends
+// no reply at all for EINTR. The command then times out; the daemon list
+// says whether the stop took effect.
 func (c *Client) StopDaemon(s ipvs.DaemonState) error {
 	attrs, err := daemonStateAttrs(s)
-	return c.set(cmdDelDaemon, attrs, err)
+	err = c.set(cmdDelDaemon, attrs, err)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	ds, lerr := c.Daemons()
+	if lerr != nil {
+		return err
+	}
+	for _, d := range ds {
+		if d.State == s {
+			return err
+		}
+	}
+	return nil
 }
