@@ -1,0 +1,122 @@
+package ipvsadm
+
+import (
+	"bufio"
+	"io"
+
+	"lvskit/internal/ipvs"
+)
+
+// WriteSave writes the -S listing of es (which the caller has sorted):
+// one -A line per service followed by one -a line per real server, in
+// ipvsadm 1.31's rule format. Unless numeric, addresses and ports are
+// names from r. Nothing is cut but the 59-byte address:port limit.
+//
+// The format loses what ipvsadm's does, on purpose of compatibility:
+// thresholds are not saved, Local servers are saved as -g, fwmarks of
+// 2^31 and more are printed negative, and an sh or mh service whose only
+// scheduler flag is flag-3 gets a dangling "-b ".
+func WriteSave(w io.Writer, es []Entry, numeric bool, r Resolver) error {
+	bw := bufio.NewWriter(w)
+	for i := range es {
+		writeSaveEntry(bw, &es[i], numeric, r)
+	}
+	return bw.Flush()
+}
+
+// ruleServiceID is a service as -S names it: "-f <mark>" (signed, "-6"
+// appended for IPv6) or the protocol's option and address:port. An
+// unknown protocol gets ipvsadm's placeholder option, which no parser
+// accepts.
+func ruleServiceID(s *ipvs.Service, numeric bool, r Resolver) string {
+	if s.Fwmark != 0 {
+		id := "-f " + itoa(int32(s.Fwmark))
+		if s.Family == ipvs.INET6 {
+			id += " -6"
+		}
+		return id
+	}
+	var opt string
+	switch s.Protocol {
+	case ipvs.TCP:
+		opt = "-t"
+	case ipvs.UDP:
+		opt = "-u"
+	case ipvs.SCTP:
+		opt = "--sctp-service"
+	default:
+		opt = "--xxx-service"
+	}
+	return opt + " " + addrPort(s.Family, s.Addr, s.Port, s.Protocol, numeric, r)
+}
+
+func writeSaveEntry(w *bufio.Writer, e *Entry, numeric bool, r Resolver) {
+	s := &e.Service
+	id := ruleServiceID(s, numeric, r)
+	w.WriteString("-A " + id + " -s " + s.Scheduler)
+	if s.Flags&ipvs.FlagPersistent != 0 {
+		w.WriteString(" -p " + utoa(uint64(s.Timeout)))
+		switch s.Family {
+		case ipvs.INET:
+			if s.Netmask != 0xffffffff {
+				w.WriteString(" -M " + maskText(s.Netmask))
+			}
+		case ipvs.INET6:
+			if s.Netmask != 128 {
+				w.WriteString(" -M " + itoa(int32(s.Netmask)))
+			}
+		}
+	}
+	// Unlike -L, -S saves the persistence engine of any service.
+	if s.PE != "" {
+		w.WriteString(" --pe " + s.PE)
+	}
+	if s.Flags&ipvs.FlagOnePacket != 0 {
+		w.WriteString(" -o")
+	}
+	if hasSchedFlags(s) {
+		w.WriteString(" -b " + schedFlagNames(s))
+	}
+	w.WriteByte('\n')
+
+	for i := range e.Dests {
+		d := &e.Dests[i]
+		name := addrPort(d.Family(), d.Addr, d.Port, s.Protocol, numeric, r)
+		w.WriteString("-a " + id + " -r " + name + " " + fwdSwitch(d.Fwd) + " -w " + itoa(d.Weight))
+		if d.Fwd&fwdMask == ipvs.Tunnel {
+			w.WriteString(tunnelRule(d))
+		}
+		w.WriteByte('\n')
+	}
+}
+
+// fwdSwitch is the forwarding option of a saved real server. Local
+// servers are saved as -g (ipvsadm has no option for them); methods
+// without an option print as glibc prints a NULL string.
+func fwdSwitch(m ipvs.FwdMethod) string {
+	switch m & fwdMask {
+	case ipvs.Masq:
+		return "-m"
+	case ipvs.Tunnel:
+		return "-i"
+	case ipvs.LocalNode, ipvs.Route:
+		return "-g"
+	}
+	return "(null)"
+}
+
+// tunnelRule is the suffix of a tunnelled server's -a line. Kernels and
+// interfaces without tunnel attributes report type ipip, so such servers
+// are saved with "--tun-type ipip" too; an unknown type gets no suffix.
+func tunnelRule(d *ipvs.Dest) string {
+	csum := [...]string{"--tun-nocsum", "--tun-csum", "--tun-remcsum"}[csumIndex(d.TunnelFlags)]
+	switch d.TunnelType {
+	case ipvs.TunnelIPIP:
+		return " --tun-type ipip"
+	case ipvs.TunnelGUE:
+		return " --tun-type gue --tun-port " + utoa(uint64(d.TunnelPort)) + " " + csum
+	case ipvs.TunnelGRE:
+		return " --tun-type gre " + csum
+	}
+	return ""
+}
