@@ -4,7 +4,7 @@ GO ?= go
 LAB := testscripts/vm/lab
 PKGS := ./...
 
-.PHONY: all build test test-host test-lab lint demo lab lab-prepare fuzz clean
+.PHONY: all build test test-host test-lab lint demo lab lab-prepare fuzz clean bench-ipvsadm
 
 all: build
 
@@ -40,6 +40,11 @@ lab: lab-prepare
 demo: lab-prepare
 	CGO_ENABLED=0 $(GO) build -o bin/ipvsdump ./testscripts/vm/ipvsdump
 	$(LAB) run --bin bin/ipvsdump testscripts/vm/demo.sh
+
+# ipvsadm against upstream ipvsadm in one boot of the lab, as ratios.
+bench-ipvsadm: lab-prepare
+	CGO_ENABLED=0 $(GO) build -o bin/ipvsadm ./cmd/ipvsadm
+	$(LAB) run --bin bin/ipvsadm testscripts/vm/bench-ipvsadm.sh
 
 # Short fuzz runs of every fuzz target (the corpus lives in testdata/fuzz).
 FUZZTIME ?= 20s
