@@ -23,9 +23,12 @@ lint:
 test-host:
 	$(GO) test -race -count=1 $(PKGS)
 
-# The contract suite against the Debian kernel's IPVS inside qemu.
+# In the kernel lab: the netlink package's tests against the Debian
+# kernel's IPVS (the contract suite among them), then every ipvsadm
+# scenario run with upstream ipvsadm and with ours, compared byte for byte.
 test-lab: lab-prepare
 	$(LAB) gotest ./internal/ipvs/netlink
+	testscripts/vm/ipvsadm-diff/diff.sh
 
 lab-prepare:
 	$(LAB) prepare
