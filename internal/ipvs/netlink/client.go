@@ -47,14 +47,10 @@ const DefaultTimeout = 5 * time.Second
 // kernel. It implements ipvs.Table and is safe for concurrent use: requests
 // on its socket are serialised.
 type Client struct {
-	// mu serialises commands: a reply that never came is drained before
-	// the next command, which must not lose its own reply to the drain.
+	// mu serialises commands on the socket.
 	mu     sync.Mutex
-	conn   *genetlink.Conn
+	tr     transport
 	family uint16
-	// timeout bounds each command's wait for its reply; zero (a test
-	// connection, which has no deadlines) waits for ever.
-	timeout time.Duration
 }
 
 var _ ipvs.Table = (*Client)(nil)
@@ -78,83 +74,62 @@ const (
 // (netlink_recvmsg calls netlink_dump), so a long listing cannot overflow
 // it.
 func Dial(cfg *Config) (*Client, error) {
-	var nc netlink.Config
-	timeout := DefaultTimeout
+	netns, timeout := 0, DefaultTimeout
 	if cfg != nil {
-		nc.NetNS = cfg.NetNS
+		netns = cfg.NetNS
 		if cfg.Timeout > 0 {
 			timeout = cfg.Timeout
 		}
 	}
-	conn, err := genetlink.Dial(&nc)
+	s, err := openSock(netns, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("ipvs: open generic netlink socket: %w", err)
 	}
-	c, err := newClient(conn)
+	id, err := s.family(familyName)
 	if err != nil {
-		conn.Close()
-		return nil, err
+		s.Close()
+		return nil, familyError(err)
 	}
-	c.timeout = timeout
-	return c, nil
+	return &Client{tr: s, family: id}, nil
 }
 
-// newClient resolves the family on conn; tests hand it a genltest
-// connection, which supports no deadlines, so it sets no timeout.
+// newClient resolves the family on conn; the wire tests hand it a genltest
+// connection.
 func newClient(conn *genetlink.Conn) (*Client, error) {
 	f, err := conn.GetFamily(familyName)
-	if errors.Is(err, os.ErrNotExist) {
-		// The controller answers ENOENT for an unknown family. That errno
-		// is deliberately not wrapped: a caller must not mistake a kernel
-		// without IPVS for a command's ENOENT (unknown scheduler).
-		return nil, fmt.Errorf("ipvs: %w (generic netlink family %q: %v)", ipvs.ErrNotAvailable, familyName, err)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("ipvs: resolve generic netlink family %q: %w", familyName, err)
+		return nil, familyError(err)
 	}
-	return &Client{conn: conn, family: f.ID}, nil
+	return &Client{tr: conn, family: f.ID}, nil
+}
+
+// familyError reports a failed family lookup. The controller answers
+// ENOENT for an unknown family. That errno is deliberately not wrapped: a
+// caller must not mistake a kernel without IPVS for a command's ENOENT
+// (unknown scheduler).
+func familyError(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("ipvs: %w (generic netlink family %q: %v)", ipvs.ErrNotAvailable, familyName, err)
+	}
+	return fmt.Errorf("ipvs: resolve generic netlink family %q: %w", familyName, err)
 }
 
 // Close closes the client's socket.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error { return c.tr.Close() }
 
 // execute sends one command and returns the replies, the errno of a
 // failure wrapped with the command's name.
 func (c *Client) execute(cmd uint8, flags netlink.HeaderFlags, attrs []byte) ([]genetlink.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.timeout > 0 {
-		if err := c.conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
-			return nil, cmdError(cmd, err)
-		}
-	}
-	msgs, err := c.conn.Execute(genetlink.Message{
+	msgs, err := c.tr.Execute(genetlink.Message{
 		Header: genetlink.Header{Command: cmd, Version: familyVersion},
 		Data:   attrs,
 	}, c.family, flags)
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		c.drain()
-		return nil, cmdError(cmd, fmt.Errorf("no reply from the kernel within %v: %w", c.timeout, err))
-	}
 	if err != nil {
 		return nil, cmdError(cmd, err)
 	}
 	return msgs, nil
-}
-
-// drain discards whatever is queued on the socket after a command timed
-// out, so that a late reply is not taken for the next command's (the
-// library would reject it as a mismatched sequence). The kernel queues
-// replies while a command is sent, so anything late is already there.
-func (c *Client) drain() {
-	for {
-		if c.conn.SetReadDeadline(time.Now().Add(10*time.Millisecond)) != nil {
-			return
-		}
-		if _, _, err := c.conn.Receive(); err != nil {
-			return
-		}
-	}
 }
 
 func cmdError(cmd uint8, err error) error {
