@@ -139,11 +139,12 @@ func parseConnRow(chunk []byte) (connRow, bool) {
 	return row, row.n > 0
 }
 
-// write prints the row as ipvsadm's print_conn does. With
-// --persistent-conn, a row with an engine is printed with the
-// destination padded to 16 and the engine name to 18, the reverse of the
-// title's columns. The misalignment is upstream's; it is kept because
-// the listing, byte for byte, is what lvskit promises.
+// write prints the row as ipvsadm's print_conn does, with one deliberate
+// difference: with --persistent-conn, ipvsadm 1.31 pads a row's
+// destination to 16 and its engine name to 18, the reverse of its title's
+// columns, so the engine data lands under the wrong heading. lvskit pads
+// them as the title does (18 and 16); the words, and so what a script
+// splitting on blanks reads, are the same (man/ipvsadm.8, COMPATIBILITY).
 func (row *connRow) write(w *bufio.Writer, pc, numeric bool, r Resolver) {
 	var proto ipvs.Protocol
 	switch row.proto {
@@ -175,9 +176,9 @@ func (row *connRow) write(w *bufio.Writer, pc, numeric bool, r Resolver) {
 	pad(w, vname, 18)
 	w.WriteByte(' ')
 	if pc && row.n == 11 {
-		pad(w, dname, 16)
+		pad(w, dname, 18)
 		w.WriteByte(' ')
-		pad(w, row.peName, 18)
+		pad(w, row.peName, 16)
 		w.WriteByte(' ')
 		w.WriteString(row.peData)
 	} else {

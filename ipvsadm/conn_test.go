@@ -144,7 +144,7 @@ func TestConnRows(t *testing.T) {
 		{"an engine without data is a plain row", strings.TrimSuffix(connRow4, " 1234@host\n") + "\n", OptNumeric | OptPersistentConn,
 			connRowText("UDP", "00:59", "UDP", "192.168.1.102:5060", "10.0.0.3:5060", "192.168.1.20:5060"), false},
 		{"a line over 255 bytes is read as two rows", strings.TrimSuffix(connRow4, "1234@host\n") + long + "\n", OptNumeric | OptPersistentConn,
-			fmt.Sprintf("%-3s %-6s %-11s %-18s %-18s %-16s %-18s %s\n", "UDP", "00:59", "UDP", "192.168.1.102:5060", "10.0.0.3:5060", "192.168.1.20:5060", "sip",
+			fmt.Sprintf("%-3s %-6s %-11s %-18s %-18s %-18s %-16s %s\n", "UDP", "00:59", "UDP", "192.168.1.102:5060", "10.0.0.3:5060", "192.168.1.20:5060", "sip",
 				long[:255-len(strings.TrimSuffix(connRow4, "1234@host\n"))]) +
 				connRowText(long[255-len(strings.TrimSuffix(connRow4, "1234@host\n")):], "00:00", "", zero, zero, zero), false},
 		{"a 255-byte line leaves a blank one", exact + connRow2, OptNumeric,
@@ -186,10 +186,12 @@ UDP 04:59  UDP         192.168.1.101:53   10.0.0.2:53        192.168.1.20:53
 TCP 105:59 NONE        10.0.0.5:0         10.0.0.1:80        192.168.1.10:80
 TCP 00:59  SYN_RECV    [2001:db8::1]:54321 [2001:db8::80]:80  [2001:db8::a0a0]:80
 `
-	// $ ipvsadm -Lc --persistent-conn
+	// $ ipvsadm -Lc --persistent-conn, with the row's destination and
+	// engine columns padded as the title's (ipvsadm 1.31 swaps them:
+	// "192.168.1.20:sip sip                1234@host").
 	s56LcPersistentConn = `IPVS connection entries
 pro expire state       source             virtual            destination        pe name          pe_data
-UDP 00:59  UDP         192.168.1.102:sip  10.0.0.3:sip       192.168.1.20:sip sip                1234@host
+UDP 00:59  UDP         192.168.1.102:sip  10.0.0.3:sip       192.168.1.20:sip   sip              1234@host
 `
 )
 

@@ -9,9 +9,9 @@ import (
 
 // ctx is the kernel operation a failure is reported for. ipvsadm 1.31
 // translates an errno by the last library call that set its context
-// (ipvs_strerror), and some calls set none: a failed flush after a failed
-// add-service inside one -R run reports "Service already exists". The
-// executor keeps the context across the lines of a restore to match.
+// (ipvs_strerror) and keeps it across the lines of a restore; the
+// executor does the same, except that a flush has a context of its own
+// (none) instead of inheriting the previous line's.
 type ctx int
 
 const (

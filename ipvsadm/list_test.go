@@ -779,13 +779,14 @@ UDP 00:59  UDP         192.168.1.102:5060 10.0.0.3:5060      192.168.1.20:5060
 TCP 00:59  SYN_RECV    [2001:db8::1]:54321 [2001:db8::80]:80  [2001:db8::a0a0]:80
 TCP 01:59  FIN_WAIT    127.0.0.1:54321    127.0.0.1:80       127.0.0.1:80
 `
-	// $ ipvsadm -Lc --persistent-conn
+	// $ ipvsadm -Lc --persistent-conn, with the engine row padded as the
+	// title is (lvskit's deliberate difference, see conn.go).
 	s1LcPersistentConn = `IPVS connection entries
 pro expire state       source             virtual            destination        pe name          pe_data
 TCP 14:59  ESTABLISHED 192.168.1.100:54321 10.0.0.1:http      192.168.1.10:http
 UDP 04:59  UDP         192.168.1.101:domain 10.0.0.2:domain    192.168.1.20:domain
 TCP 105:59 NONE        10.0.0.5:0         10.0.0.1:http      192.168.1.10:http
-UDP 00:59  UDP         192.168.1.102:sip  10.0.0.3:sip       192.168.1.20:sip sip                1234@host
+UDP 00:59  UDP         192.168.1.102:sip  10.0.0.3:sip       192.168.1.20:sip   sip              1234@host
 TCP 00:59  SYN_RECV    [2001:db8::1]:54321 [2001:db8::80]:http [2001:db8::a0a0]:http
 TCP 01:59  FIN_WAIT    localhost:54321    localhost:http     localhost:http
 `
