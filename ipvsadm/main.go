@@ -99,9 +99,10 @@ func (e *Env) Run(args []string) int {
 	}
 	// ipvsadm 1.31 initialises IPVS before it parses anything, so even
 	// -h and -v fail on a kernel without IPVS. lvskit answers them
-	// without the kernel (a documented difference).
+	// without the kernel (a documented difference). This first look
+	// needs no names, so it resolves none.
 	if len(args) > 1 {
-		if cmd, err := Parse(args, e.Resolver); err == nil && (cmd.Cmd == CmdHelp || cmd.Cmd == CmdVersion) {
+		if cmd, err := Parse(args, nil); err == nil && (cmd.Cmd == CmdHelp || cmd.Cmd == CmdVersion) {
 			return e.run(nil, nil, cmd, args[0])
 		}
 	}
