@@ -51,6 +51,11 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The shell scripts shipped beside the binaries (ipvsadm-save, ...).
+	scripts, err := filepath.Abs("../scripts")
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata",
 		RequireExplicitExec: true,
@@ -64,6 +69,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv(envHosts, filepath.Join(testdata, "hosts"))
 			env.Setenv(envServices, filepath.Join(testdata, "services"))
 			env.Setenv(envConn, filepath.Join(env.WorkDir, "ip_vs_conn"))
+			env.Setenv("LVSKIT_SCRIPTS", scripts)
 			return nil
 		},
 	})
