@@ -126,6 +126,10 @@ type Resolver interface {
 type Error struct {
 	Status int
 	Text   string
+	// notCommand marks the failure of a line whose first word is not a
+	// command (the "Try ..." message): ipvsadm exits at once on it, even
+	// inside -R, where other option-syntax errors let the restore go on.
+	notCommand bool
 }
 
 func (e *Error) Error() string { return e.Text }

@@ -13,7 +13,7 @@ const versionLine = "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.
 // tryAgain is the message for a command line whose first option is not a
 // command.
 func tryAgain(prog string) *Error {
-	return &Error{Status: 255, Text: fmt.Sprintf("Try `%s -h' or '%s --help' for more information.", prog, prog)}
+	return &Error{Status: 255, Text: fmt.Sprintf("Try `%s -h' or '%s --help' for more information.", prog, prog), notCommand: true}
 }
 
 // usage is the help text, in lvskit's words; PROG stands for the program

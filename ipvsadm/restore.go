@@ -2,6 +2,7 @@ package ipvsadm
 
 import (
 	"bufio"
+	"errors"
 	"strings"
 )
 
@@ -36,7 +37,8 @@ func (r *runner) restore() int {
 		cmd, err := Parse(argv, r.env.Resolver)
 		if err != nil {
 			status = r.fail(err)
-			if status != 255 || strings.HasPrefix(err.Error(), "Try `") {
+			var e *Error
+			if status != 255 || errors.As(err, &e) && e.notCommand {
 				return status
 			}
 			continue

@@ -286,62 +286,48 @@ func encode(ae *netlink.AttributeEncoder) ([]byte, error) {
 // serviceKeyAttrs is the payload of DEL_SERVICE, ZERO (one service),
 // GET_SERVICE (one service) and GET_DEST.
 func serviceKeyAttrs(k ipvs.ServiceKey) ([]byte, error) {
-	if err := misread(k); err != nil {
-		return nil, err
-	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(attrService, func(nae *netlink.AttributeEncoder) error {
-		putServiceKey(nae, k)
-		return nil
-	})
-	return encode(ae)
+	return commandAttrs(k, func(ae *netlink.AttributeEncoder) { putServiceKey(ae, k) }, nil)
 }
 
 // serviceAttrs is the payload of NEW_SERVICE and SET_SERVICE.
 func serviceAttrs(s ipvs.Service) ([]byte, error) {
-	if err := misread(s.ServiceKey); err != nil {
-		return nil, err
-	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(attrService, func(nae *netlink.AttributeEncoder) error {
-		putService(nae, s)
-		return nil
-	})
-	return encode(ae)
+	return commandAttrs(s.ServiceKey, func(ae *netlink.AttributeEncoder) { putService(ae, s) }, nil)
 }
 
 // destAttrs is the payload of NEW_DEST and SET_DEST.
 func destAttrs(k ipvs.ServiceKey, d ipvs.Dest) ([]byte, error) {
-	if err := misread(k); err != nil {
-		return nil, err
-	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(attrService, func(nae *netlink.AttributeEncoder) error {
-		putServiceKey(nae, k)
-		return nil
-	})
-	ae.Nested(attrDest, func(nae *netlink.AttributeEncoder) error {
-		putDest(nae, d)
-		return nil
-	})
-	return encode(ae)
+	return commandAttrs(k,
+		func(ae *netlink.AttributeEncoder) { putServiceKey(ae, k) },
+		func(ae *netlink.AttributeEncoder) { putDest(ae, d) })
 }
 
 // destKeyAttrs is the payload of DEL_DEST, for which the kernel reads only
 // the address, port and family (ip_vs_genl_parse_dest, full_entry false).
 func destKeyAttrs(k ipvs.ServiceKey, dk ipvs.DestKey) ([]byte, error) {
+	return commandAttrs(k,
+		func(ae *netlink.AttributeEncoder) { putServiceKey(ae, k) },
+		func(ae *netlink.AttributeEncoder) { putDestKey(ae, dk) })
+}
+
+// commandAttrs builds the payload of a service or destination command: the
+// service nest filled by svc, then, unless dest is nil, the destination
+// nest. A key the kernel would misread is refused before anything is
+// encoded.
+func commandAttrs(k ipvs.ServiceKey, svc, dest func(*netlink.AttributeEncoder)) ([]byte, error) {
 	if err := misread(k); err != nil {
 		return nil, err
 	}
 	ae := netlink.NewAttributeEncoder()
 	ae.Nested(attrService, func(nae *netlink.AttributeEncoder) error {
-		putServiceKey(nae, k)
+		svc(nae)
 		return nil
 	})
-	ae.Nested(attrDest, func(nae *netlink.AttributeEncoder) error {
-		putDestKey(nae, dk)
-		return nil
-	})
+	if dest != nil {
+		ae.Nested(attrDest, func(nae *netlink.AttributeEncoder) error {
+			dest(nae)
+			return nil
+		})
+	}
 	return encode(ae)
 }
 
