@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 
 	"lvskit/internal/ipvs"
@@ -93,16 +92,6 @@ func Dial(cfg *Config) (*Client, error) {
 	return &Client{tr: s, family: id}, nil
 }
 
-// newClient resolves the family on conn; the wire tests hand it a genltest
-// connection.
-func newClient(conn *genetlink.Conn) (*Client, error) {
-	f, err := conn.GetFamily(familyName)
-	if err != nil {
-		return nil, familyError(err)
-	}
-	return &Client{tr: conn, family: f.ID}, nil
-}
-
 // familyError reports a failed family lookup. The controller answers
 // ENOENT for an unknown family. That errno is deliberately not wrapped: a
 // caller must not mistake a kernel without IPVS for a command's ENOENT
@@ -117,19 +106,15 @@ func familyError(err error) error {
 // Close closes the client's socket.
 func (c *Client) Close() error { return c.tr.Close() }
 
-// execute sends one command and returns the replies, the errno of a
-// failure wrapped with the command's name.
-func (c *Client) execute(cmd uint8, flags netlink.HeaderFlags, attrs []byte) ([]genetlink.Message, error) {
+// execute sends one command and passes the attributes of each reply to
+// each; a failure is wrapped with the command's name.
+func (c *Client) execute(cmd uint8, flags netlink.HeaderFlags, attrs []byte, each func([]byte) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	msgs, err := c.tr.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: cmd, Version: familyVersion},
-		Data:   attrs,
-	}, c.family, flags)
-	if err != nil {
-		return nil, cmdError(cmd, err)
+	if err := c.tr.Execute(c.family, cmd, flags, attrs, each); err != nil {
+		return cmdError(cmd, err)
 	}
-	return msgs, nil
+	return nil
 }
 
 func cmdError(cmd uint8, err error) error {
@@ -141,67 +126,61 @@ func (c *Client) set(cmd uint8, attrs []byte, err error) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.execute(cmd, setFlags, attrs)
+	// The kernel answers with an acknowledgement only.
+	return c.execute(cmd, setFlags, attrs, func([]byte) error { return nil })
+}
+
+// get sends a command answered by a single message and decodes it.
+func (c *Client) get(cmd uint8, attrs []byte, decode func([]byte) error) error {
+	got := false
+	err := c.execute(cmd, getFlags, attrs, func(b []byte) error {
+		got = true
+		return decode(b)
+	})
+	if err == nil && !got {
+		err = cmdError(cmd, invalid("empty reply"))
+	}
 	return err
 }
 
-// get sends a command answered by a single message and returns that
-// message's attributes.
-func (c *Client) get(cmd uint8, attrs []byte) ([]byte, error) {
-	msgs, err := c.execute(cmd, getFlags, attrs)
-	if err != nil {
-		return nil, err
-	}
-	if len(msgs) == 0 {
-		return nil, cmdError(cmd, invalid("empty reply"))
-	}
-	return msgs[0].Data, nil
-}
-
 // Info returns the IPVS version and connection table size.
-func (c *Client) Info() (ipvs.Info, error) {
-	b, err := c.get(cmdGetInfo, nil)
-	if err != nil {
-		return ipvs.Info{}, err
-	}
-	info, err := decodeInfo(b)
-	if err != nil {
-		return ipvs.Info{}, cmdError(cmdGetInfo, err)
-	}
-	return info, nil
+func (c *Client) Info() (info ipvs.Info, err error) {
+	err = c.get(cmdGetInfo, nil, func(b []byte) (err error) {
+		info, err = decodeInfo(b)
+		return err
+	})
+	return info, err
 }
 
 // Services dumps every virtual service in the kernel's order.
 func (c *Client) Services() ([]ipvs.Service, error) {
-	msgs, err := c.execute(cmdGetService, dumpFlags, nil)
+	var svcs []ipvs.Service
+	err := c.execute(cmdGetService, dumpFlags, nil, func(b []byte) error {
+		s, err := decodeServiceMsg(b)
+		svcs = append(svcs, s)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	svcs := make([]ipvs.Service, len(msgs))
-	for i, m := range msgs {
-		if svcs[i], err = decodeServiceMsg(m.Data); err != nil {
-			return nil, cmdError(cmdGetService, err)
-		}
+	if svcs == nil {
+		svcs = []ipvs.Service{}
 	}
 	return svcs, nil
 }
 
 // Service returns the service k; the kernel answers ESRCH if it does not
 // exist.
-func (c *Client) Service(k ipvs.ServiceKey) (ipvs.Service, error) {
+func (c *Client) Service(k ipvs.ServiceKey) (s ipvs.Service, err error) {
 	attrs, err := serviceKeyAttrs(k)
 	if err != nil {
 		return ipvs.Service{}, err
 	}
-	b, err := c.get(cmdGetService, attrs)
-	if err != nil {
-		return ipvs.Service{}, err
-	}
-	s, err := decodeServiceMsg(b)
-	if err != nil {
-		return ipvs.Service{}, cmdError(cmdGetService, err)
-	}
-	return s, nil
+	err = c.get(cmdGetService, attrs, func(b []byte) (err error) {
+		s, err = decodeServiceMsg(b)
+		return err
+	})
+	return s, err
 }
 
 // AddService creates the service s.
@@ -248,15 +227,14 @@ func (c *Client) Dests(k ipvs.ServiceKey) ([]ipvs.Dest, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := c.execute(cmdGetDest, dumpFlags, attrs)
+	dests := []ipvs.Dest{}
+	err = c.execute(cmdGetDest, dumpFlags, attrs, func(b []byte) error {
+		d, err := decodeDestMsg(b, k.Family)
+		dests = append(dests, d)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	dests := make([]ipvs.Dest, len(msgs))
-	for i, m := range msgs {
-		if dests[i], err = decodeDestMsg(m.Data, k.Family); err != nil {
-			return nil, cmdError(cmdGetDest, err)
-		}
 	}
 	return dests, nil
 }
@@ -280,16 +258,12 @@ func (c *Client) DelDest(k ipvs.ServiceKey, dk ipvs.DestKey) error {
 }
 
 // Timeouts returns the TCP, TCP FIN and UDP connection timeouts.
-func (c *Client) Timeouts() (ipvs.Timeouts, error) {
-	b, err := c.get(cmdGetConfig, nil)
-	if err != nil {
-		return ipvs.Timeouts{}, err
-	}
-	t, err := decodeTimeouts(b)
-	if err != nil {
-		return ipvs.Timeouts{}, cmdError(cmdGetConfig, err)
-	}
-	return t, nil
+func (c *Client) Timeouts() (t ipvs.Timeouts, err error) {
+	err = c.get(cmdGetConfig, nil, func(b []byte) (err error) {
+		t, err = decodeTimeouts(b)
+		return err
+	})
+	return t, err
 }
 
 // SetTimeouts sets the timeouts; the kernel leaves a zero one unchanged.
@@ -300,15 +274,14 @@ func (c *Client) SetTimeouts(t ipvs.Timeouts) error {
 
 // Daemons lists the running sync daemons, master first.
 func (c *Client) Daemons() ([]ipvs.Daemon, error) {
-	msgs, err := c.execute(cmdGetDaemon, dumpFlags, nil)
+	ds := []ipvs.Daemon{}
+	err := c.execute(cmdGetDaemon, dumpFlags, nil, func(b []byte) error {
+		d, err := decodeDaemonMsg(b)
+		ds = append(ds, d)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	ds := make([]ipvs.Daemon, len(msgs))
-	for i, m := range msgs {
-		if ds[i], err = decodeDaemonMsg(m.Data); err != nil {
-			return nil, cmdError(cmdGetDaemon, err)
-		}
 	}
 	return ds, nil
 }

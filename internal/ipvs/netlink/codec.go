@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"syscall"
 
-	"github.com/mdlayher/netlink"
-
 	"lvskit/internal/ipvs"
 )
 
@@ -177,33 +175,114 @@ func misread(k ipvs.ServiceKey) error {
 	return nil
 }
 
-// addr16 is the kernel's union nf_inet_addr: 16 bytes, an IPv4 address in
-// the first four.
-func addr16(a netip.Addr) []byte {
-	b := make([]byte, 16)
-	if a.Is4() {
-		v4 := a.As4()
-		copy(b, v4[:])
-	} else {
-		v6 := a.As16()
-		copy(b, v6[:])
+// encoder appends netlink attributes to a buffer. Nests are opened with
+// begin and closed with end, which fills in their length. An attribute
+// too long for the 16-bit length field (only an absurd name can be) is
+// recorded as an error that bytes reports.
+type encoder struct {
+	b   []byte
+	err error
+}
+
+// put appends the attribute typ with the payload v, padded to 4 bytes.
+func (e *encoder) put(typ uint16, v ...byte) {
+	n := nlaHeaderLen + len(v)
+	if n > 0xffff {
+		e.err = fmt.Errorf("ipvs: attribute %d of %d bytes is too long for netlink: %w", typ, len(v), syscall.EINVAL)
+		return
 	}
-	return b
+	e.b = binary.NativeEndian.AppendUint16(e.b, uint16(n))
+	e.b = binary.NativeEndian.AppendUint16(e.b, typ)
+	e.b = append(e.b, v...)
+	for len(e.b)%4 != 0 {
+		e.b = append(e.b, 0)
+	}
+}
+
+func (e *encoder) u8(typ uint16, v uint8) { e.put(typ, v) }
+
+func (e *encoder) u16(typ uint16, v uint16) {
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], v)
+	e.put(typ, b[:]...)
+}
+
+func (e *encoder) u32(typ uint16, v uint32) {
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], v)
+	e.put(typ, b[:]...)
 }
 
 // be16 is a port in network byte order (the kernel reads ports with
 // nla_get_be16).
-func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+func (e *encoder) be16(typ uint16, v uint16) {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	e.put(typ, b[:]...)
+}
 
-// netmaskBytes encodes a persistence netmask. The kernel stores an IPv4
-// mask as a __be32 and reads the attribute with nla_get_be32, so the mask
+// str is a NUL-terminated string (NLA_NUL_STRING, NLA_STRING).
+func (e *encoder) str(typ uint16, v string) {
+	n := nlaHeaderLen + len(v) + 1
+	if n > 0xffff {
+		e.err = fmt.Errorf("ipvs: attribute %d of %d bytes is too long for netlink: %w", typ, len(v)+1, syscall.EINVAL)
+		return
+	}
+	e.b = binary.NativeEndian.AppendUint16(e.b, uint16(n))
+	e.b = binary.NativeEndian.AppendUint16(e.b, typ)
+	e.b = append(e.b, v...)
+	e.b = append(e.b, 0)
+	for len(e.b)%4 != 0 {
+		e.b = append(e.b, 0)
+	}
+}
+
+// addr16 is the kernel's union nf_inet_addr: 16 bytes, an IPv4 address in
+// the first four.
+func (e *encoder) addr16(typ uint16, a netip.Addr) {
+	var b [16]byte
+	if a.Is4() {
+		v4 := a.As4()
+		copy(b[:], v4[:])
+	} else {
+		b = a.As16()
+	}
+	e.put(typ, b[:]...)
+}
+
+// begin opens the nest typ (flagged NLA_F_NESTED) and returns its offset
+// for end.
+func (e *encoder) begin(typ uint16) int {
+	at := len(e.b)
+	e.b = binary.NativeEndian.AppendUint16(e.b, 0)
+	e.b = binary.NativeEndian.AppendUint16(e.b, typ|nlaFNested)
+	return at
+}
+
+// end closes the nest begun at offset at.
+func (e *encoder) end(at int) {
+	n := len(e.b) - at
+	if n > 0xffff {
+		e.err = fmt.Errorf("ipvs: nest of %d bytes is too long for netlink: %w", n, syscall.EINVAL)
+		return
+	}
+	binary.NativeEndian.PutUint16(e.b[at:], uint16(n))
+}
+
+func (e *encoder) bytes() ([]byte, error) { return e.b, e.err }
+
+// netmask encodes a persistence netmask. The kernel stores an IPv4 mask
+// as a __be32 and reads the attribute with nla_get_be32, so the mask
 // bytes go in network order; for IPv6 it compares the same field with 128
 // as a prefix length (ip_vs_add_service), so that is a host-order number.
-func netmaskBytes(f ipvs.Family, mask uint32) []byte {
+func (e *encoder) netmask(f ipvs.Family, mask uint32) {
+	var b [4]byte
 	if f == ipvs.INET6 {
-		return binary.NativeEndian.AppendUint32(nil, mask)
+		binary.NativeEndian.PutUint32(b[:], mask)
+	} else {
+		binary.BigEndian.PutUint32(b[:], mask)
 	}
-	return binary.BigEndian.AppendUint32(nil, mask)
+	e.put(svcNetmask, b[:]...)
 }
 
 func netmaskValue(f ipvs.Family, b []byte) uint32 {
@@ -218,47 +297,49 @@ func netmaskValue(f ipvs.Family, b []byte) uint32 {
 // (ip_vs_genl_parse_service with full_entry false). With a fwmark the
 // kernel ignores protocol, address and port, so they are not sent; a
 // missing address is left out for the kernel to refuse.
-func putServiceKey(ae *netlink.AttributeEncoder, k ipvs.ServiceKey) {
-	ae.Uint16(svcAF, uint16(k.Family))
+func (e *encoder) putServiceKey(k ipvs.ServiceKey) {
+	e.u16(svcAF, uint16(k.Family))
 	if k.Fwmark != 0 {
-		ae.Uint32(svcFwmark, k.Fwmark)
+		e.u32(svcFwmark, k.Fwmark)
 		return
 	}
-	ae.Uint16(svcProtocol, uint16(k.Protocol))
+	e.u16(svcProtocol, uint16(k.Protocol))
 	if k.Addr.IsValid() {
-		ae.Bytes(svcAddr, addr16(k.Addr))
+		e.addr16(svcAddr, k.Addr)
 	}
-	ae.Bytes(svcPort, be16(k.Port))
+	e.be16(svcPort, k.Port)
 }
 
-func putService(ae *netlink.AttributeEncoder, s ipvs.Service) {
-	putServiceKey(ae, s.ServiceKey)
-	ae.String(svcSchedName, s.Scheduler)
+func (e *encoder) putService(s *ipvs.Service) {
+	e.putServiceKey(s.ServiceKey)
+	e.str(svcSchedName, s.Scheduler)
 	if s.PE != "" {
 		// The kernel treats a present PE_NAME as a request for that
 		// engine, so "none" is expressed by leaving it out.
-		ae.String(svcPEName, s.PE)
+		e.str(svcPEName, s.PE)
 	}
 	// {flags, mask}: the kernel replaces the bits in mask with those in
 	// flags. HASHED is the kernel's own bookkeeping, which it sets itself
 	// (ip_vs_svc_hash); a caller echoing a listed service must not send it.
-	flags := binary.NativeEndian.AppendUint32(nil, uint32(s.Flags&^ipvs.FlagHashed))
-	ae.Bytes(svcFlags, binary.NativeEndian.AppendUint32(flags, 0xffffffff))
-	ae.Uint32(svcTimeout, s.Timeout)
-	ae.Bytes(svcNetmask, netmaskBytes(s.Family, s.Netmask))
+	var fm [8]byte
+	binary.NativeEndian.PutUint32(fm[:], uint32(s.Flags&^ipvs.FlagHashed))
+	binary.NativeEndian.PutUint32(fm[4:], 0xffffffff)
+	e.put(svcFlags, fm[:]...)
+	e.u32(svcTimeout, s.Timeout)
+	e.netmask(s.Family, s.Netmask)
 }
 
-func putDest(ae *netlink.AttributeEncoder, d ipvs.Dest) {
-	putDestKey(ae, d.Key())
-	ae.Uint32(destFwdMethod, uint32(d.Fwd))
+func (e *encoder) putDest(d *ipvs.Dest) {
+	e.putDestKey(d.Key())
+	e.u32(destFwdMethod, uint32(d.Fwd))
 	// The kernel reads the weight as a u32 into an int and refuses a
 	// negative one with ERANGE, so the int32 bits go as they are.
-	ae.Uint32(destWeight, uint32(d.Weight))
-	ae.Uint8(destTunType, uint8(d.TunnelType))
-	ae.Bytes(destTunPort, be16(d.TunnelPort))
-	ae.Uint16(destTunFlags, uint16(d.TunnelFlags))
-	ae.Uint32(destUThresh, d.UpperThreshold)
-	ae.Uint32(destLThresh, d.LowerThreshold)
+	e.u32(destWeight, uint32(d.Weight))
+	e.u8(destTunType, uint8(d.TunnelType))
+	e.be16(destTunPort, d.TunnelPort)
+	e.u16(destTunFlags, uint16(d.TunnelFlags))
+	e.u32(destUThresh, d.UpperThreshold)
+	e.u32(destLThresh, d.LowerThreshold)
 }
 
 // putDestKey writes the attributes that identify a destination.
@@ -266,102 +347,90 @@ func putDest(ae *netlink.AttributeEncoder, d ipvs.Dest) {
 // forwarding only); without it the kernel assumes the service's family. A
 // missing address is left out, with its family, for the kernel to refuse
 // (ip_vs_genl_parse_dest) after it has looked the service up.
-func putDestKey(ae *netlink.AttributeEncoder, k ipvs.DestKey) {
+func (e *encoder) putDestKey(k ipvs.DestKey) {
 	if k.Addr.IsValid() {
-		ae.Uint16(destAddrFamily, uint16(ipvs.FamilyOf(k.Addr)))
-		ae.Bytes(destAddr, addr16(k.Addr))
+		e.u16(destAddrFamily, uint16(ipvs.FamilyOf(k.Addr)))
+		e.addr16(destAddr, k.Addr)
 	}
-	ae.Bytes(destPort, be16(k.Port))
-}
-
-func encode(ae *netlink.AttributeEncoder) ([]byte, error) {
-	b, err := ae.Encode()
-	if err != nil {
-		// Only an attribute over 64 KiB (an absurd name) gets here.
-		return nil, fmt.Errorf("ipvs: %w (%w)", err, syscall.EINVAL)
-	}
-	return b, nil
+	e.be16(destPort, k.Port)
 }
 
 // serviceKeyAttrs is the payload of DEL_SERVICE, ZERO (one service),
 // GET_SERVICE (one service) and GET_DEST.
 func serviceKeyAttrs(k ipvs.ServiceKey) ([]byte, error) {
-	return commandAttrs(k, func(ae *netlink.AttributeEncoder) { putServiceKey(ae, k) }, nil)
+	return commandAttrs(k, func(e *encoder) { e.putServiceKey(k) }, nil)
 }
 
 // serviceAttrs is the payload of NEW_SERVICE and SET_SERVICE.
 func serviceAttrs(s ipvs.Service) ([]byte, error) {
-	return commandAttrs(s.ServiceKey, func(ae *netlink.AttributeEncoder) { putService(ae, s) }, nil)
+	return commandAttrs(s.ServiceKey, func(e *encoder) { e.putService(&s) }, nil)
 }
 
 // destAttrs is the payload of NEW_DEST and SET_DEST.
 func destAttrs(k ipvs.ServiceKey, d ipvs.Dest) ([]byte, error) {
 	return commandAttrs(k,
-		func(ae *netlink.AttributeEncoder) { putServiceKey(ae, k) },
-		func(ae *netlink.AttributeEncoder) { putDest(ae, d) })
+		func(e *encoder) { e.putServiceKey(k) },
+		func(e *encoder) { e.putDest(&d) })
 }
 
 // destKeyAttrs is the payload of DEL_DEST, for which the kernel reads only
 // the address, port and family (ip_vs_genl_parse_dest, full_entry false).
 func destKeyAttrs(k ipvs.ServiceKey, dk ipvs.DestKey) ([]byte, error) {
 	return commandAttrs(k,
-		func(ae *netlink.AttributeEncoder) { putServiceKey(ae, k) },
-		func(ae *netlink.AttributeEncoder) { putDestKey(ae, dk) })
+		func(e *encoder) { e.putServiceKey(k) },
+		func(e *encoder) { e.putDestKey(dk) })
 }
 
 // commandAttrs builds the payload of a service or destination command: the
 // service nest filled by svc, then, unless dest is nil, the destination
 // nest. A key the kernel would misread is refused before anything is
 // encoded.
-func commandAttrs(k ipvs.ServiceKey, svc, dest func(*netlink.AttributeEncoder)) ([]byte, error) {
+func commandAttrs(k ipvs.ServiceKey, svc, dest func(*encoder)) ([]byte, error) {
 	if err := misread(k); err != nil {
 		return nil, err
 	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(attrService, func(nae *netlink.AttributeEncoder) error {
-		svc(nae)
-		return nil
-	})
+	e := encoder{b: make([]byte, 0, 128)}
+	at := e.begin(attrService)
+	svc(&e)
+	e.end(at)
 	if dest != nil {
-		ae.Nested(attrDest, func(nae *netlink.AttributeEncoder) error {
-			dest(nae)
-			return nil
-		})
+		at := e.begin(attrDest)
+		dest(&e)
+		e.end(at)
 	}
-	return encode(ae)
+	return e.bytes()
 }
 
 // daemonAttrs is the payload of NEW_DAEMON. STATE, MCAST_IFN and SYNC_ID
 // are mandatory (ip_vs_genl_new_daemon); the rest are sent only when set,
 // as ipvsadm does, so that the kernel applies its defaults.
 func daemonAttrs(d ipvs.Daemon) ([]byte, error) {
-	ae := netlink.NewAttributeEncoder()
-	ae.Nested(attrDaemon, func(nae *netlink.AttributeEncoder) error {
-		nae.Uint32(daemonState, uint32(d.State))
-		nae.String(daemonMcastIfn, d.Interface)
-		nae.Uint32(daemonSyncID, d.SyncID)
-		if d.MaxLen != 0 {
-			nae.Uint16(daemonSyncMaxLen, d.MaxLen)
-		}
-		switch {
-		case d.Group.Is4():
-			v4 := d.Group.As4()
-			nae.Bytes(daemonMcastGroup, v4[:])
-		case d.Group.IsValid():
-			v6 := d.Group.As16()
-			nae.Bytes(daemonMcastGroup6, v6[:])
-		}
-		if d.Port != 0 {
-			// Unlike every other port in this family, the sync port is a
-			// host-order u16 (nla_get_u16 in ip_vs_genl_new_daemon).
-			nae.Uint16(daemonMcastPort, d.Port)
-		}
-		if d.TTL != 0 {
-			nae.Uint8(daemonMcastTTL, d.TTL)
-		}
-		return nil
-	})
-	return encode(ae)
+	var e encoder
+	at := e.begin(attrDaemon)
+	e.u32(daemonState, uint32(d.State))
+	e.str(daemonMcastIfn, d.Interface)
+	e.u32(daemonSyncID, d.SyncID)
+	if d.MaxLen != 0 {
+		e.u16(daemonSyncMaxLen, d.MaxLen)
+	}
+	switch {
+	case d.Group.Is4():
+		v4 := d.Group.As4()
+		e.put(daemonMcastGroup, v4[:]...)
+	case d.Group.IsValid():
+		v6 := d.Group.As16()
+		e.put(daemonMcastGroup6, v6[:]...)
+	}
+	if d.Port != 0 {
+		// Unlike every other port in this family, the sync port is a
+		// host-order u16 (nla_get_u16 in ip_vs_genl_new_daemon).
+		e.u16(daemonMcastPort, d.Port)
+	}
+	if d.TTL != 0 {
+		e.u8(daemonMcastTTL, d.TTL)
+	}
+	e.end(at)
+	return e.bytes()
 }
 
 // daemonStateAttrs is the payload of DEL_DAEMON. The kernel reads only
@@ -374,11 +443,11 @@ func daemonStateAttrs(s ipvs.DaemonState) ([]byte, error) {
 // ipvsadm does: the kernel leaves a timeout unchanged when its value is 0
 // (ip_vs_set_timeout).
 func timeoutAttrs(t ipvs.Timeouts) ([]byte, error) {
-	ae := netlink.NewAttributeEncoder()
-	ae.Uint32(attrTimeoutTCP, t.TCP)
-	ae.Uint32(attrTimeoutTCPFin, t.TCPFin)
-	ae.Uint32(attrTimeoutUDP, t.UDP)
-	return encode(ae)
+	var e encoder
+	e.u32(attrTimeoutTCP, t.TCP)
+	e.u32(attrTimeoutTCPFin, t.TCPFin)
+	e.u32(attrTimeoutUDP, t.UDP)
+	return e.bytes()
 }
 
 // Decoding.
@@ -388,6 +457,7 @@ const (
 	nlaHeaderLen = 4
 	// nlaTypeMask strips NLA_F_NESTED and NLA_F_NET_BYTEORDER.
 	nlaTypeMask = 0x3fff
+	nlaFNested  = 0x8000
 )
 
 // attrs walks a buffer of netlink attributes in place, without copying or

@@ -85,6 +85,35 @@ var ack = genltest.Error(0)
 
 var testFamily = genetlink.Family{ID: testFamilyID, Version: familyVersion, Name: familyName}
 
+// newClient resolves the family on conn, a genltest connection, and
+// returns a Client that speaks through it.
+func newClient(conn *genetlink.Conn) (*Client, error) {
+	f, err := conn.GetFamily(familyName)
+	if err != nil {
+		return nil, familyError(err)
+	}
+	return &Client{tr: genlTransport{conn}, family: f.ID}, nil
+}
+
+// genlTransport is a transport over a genetlink connection.
+type genlTransport struct{ conn *genetlink.Conn }
+
+func (g genlTransport) Execute(family uint16, cmd uint8, flags netlink.HeaderFlags, attrs []byte, each func([]byte) error) error {
+	msgs, err := g.conn.Execute(genetlink.Message{Header: genetlink.Header{Command: cmd, Version: genlVersion}, Data: attrs}, family, flags)
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, m := range msgs {
+		if err := each(m.Data); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (g genlTransport) Close() error { return g.conn.Close() }
+
 // testClient returns a Client whose kernel is fn, behind a family lookup.
 func testClient(t testing.TB, fn genltest.Func) *Client {
 	t.Helper()
@@ -286,3 +315,6 @@ func kernelDaemon(drop map[uint16]bool) []netlink.Attribute {
 	}
 	return out
 }
+
+// u16be is a port in network byte order.
+func u16be(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }

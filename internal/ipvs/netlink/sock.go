@@ -8,16 +8,23 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+	"unsafe"
 
-	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
 // transport carries generic netlink commands. Production uses sock;
-// the wire tests use a genltest connection, which is a *genetlink.Conn.
+// the wire tests adapt a genltest connection.
+//
+// Execute sends the command cmd of the family with flags and the
+// attributes attrs, then calls each with the attributes of every reply
+// message (the payload after the generic netlink header) in order. The
+// slice is only valid during the call. When each fails, the remaining
+// replies are still read, so that the socket stays in step, and the
+// first such error is returned.
 type transport interface {
-	Execute(m genetlink.Message, family uint16, flags netlink.HeaderFlags) ([]genetlink.Message, error)
+	Execute(family uint16, cmd uint8, flags netlink.HeaderFlags, attrs []byte, each func(attrs []byte) error) error
 	Close() error
 }
 
@@ -28,19 +35,28 @@ type transport interface {
 // the runtime's network poller and starts a cancellation watcher
 // goroutine for every send and receive, which made a listing of
 // thousands of services slower than ipvsadm's socket per request. Plain
-// blocking system calls cost a fifth of that. Replies are matched by
-// sequence number, so a reply that arrives after its command timed out is
-// skipped rather than taken for the next command's.
+// blocking system calls cost a fifth of that. For the same reason a
+// command allocates nothing here: the request is built in a reused
+// buffer, and replies are decoded in place in the receive buffer.
+// Replies are matched by sequence number, so a reply that arrives after
+// its command timed out is skipped rather than taken for the next
+// command's.
 type sock struct {
 	fd      int
 	seq     uint32
 	timeout time.Duration
+	req     []byte
 	buf     []byte
+	kernel  unix.SockaddrNetlink
 }
 
 // recvBufSize holds any message part the kernel sends: it sizes dump parts
 // by the reader's buffer, up to 32 KiB (netlink_recvmsg, netlink_dump).
 const recvBufSize = 64 * 1024
+
+// genlVersion is the generic netlink header's version of every request:
+// IPVS is at version 1, and the controller does not check it.
+const genlVersion = 1
 
 // Netlink constants the library does not name.
 const (
@@ -70,7 +86,7 @@ func openSock(netns int, timeout time.Duration) (*sock, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("set receive timeout: %w", err)
 	}
-	return &sock{fd: fd, timeout: timeout, buf: make([]byte, recvBufSize)}, nil
+	return &sock{fd: fd, timeout: timeout, buf: make([]byte, recvBufSize), kernel: unix.SockaddrNetlink{Family: unix.AF_NETLINK}}, nil
 }
 
 func newSocket() (int, error) {
@@ -131,77 +147,99 @@ func (s *sock) Close() error { return unix.Close(s.fd) }
 // family resolves a generic netlink family name to its id. An unknown
 // family is ENOENT from the controller.
 func (s *sock) family(name string) (uint16, error) {
-	ae := netlink.NewAttributeEncoder()
-	ae.String(ctrlAttrFamName, name)
-	attrs, err := ae.Encode()
+	var e encoder
+	e.str(ctrlAttrFamName, name)
+	attrs, err := e.bytes()
 	if err != nil {
 		return 0, err
 	}
-	msgs, err := s.Execute(genetlink.Message{Header: genetlink.Header{Command: ctrlCmdGetFam, Version: 1}, Data: attrs}, genlIDCtrl, netlink.Request)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range msgs {
-		ad, err := netlink.NewAttributeDecoder(m.Data)
-		if err != nil {
-			return 0, err
-		}
-		for ad.Next() {
-			if ad.Type() == ctrlAttrFamID {
-				return ad.Uint16(), nil
+	var id uint16
+	found := false
+	err = s.Execute(genlIDCtrl, ctrlCmdGetFam, netlink.Request, attrs, func(b []byte) error {
+		a := newAttrs("family", b)
+		for a.next() {
+			if a.typ == ctrlAttrFamID {
+				id, found = a.u16(), true
 			}
 		}
+		return a.err
+	})
+	if err != nil {
+		return 0, err
 	}
-	return 0, errors.New("controller reply without a family id")
+	if !found {
+		return 0, errors.New("controller reply without a family id")
+	}
+	return id, nil
 }
 
-// Execute sends one generic netlink message and collects the replies
-// that carry its sequence number: a single message, the parts of a dump
-// up to NLMSG_DONE, or an acknowledgement. A kernel error comes back as
-// its syscall.Errno; no reply within the timeout as an error wrapping
+// Execute implements transport. A kernel error comes back as its
+// syscall.Errno; no reply within the timeout as an error wrapping
 // os.ErrDeadlineExceeded.
-func (s *sock) Execute(m genetlink.Message, family uint16, flags netlink.HeaderFlags) ([]genetlink.Message, error) {
+func (s *sock) Execute(family uint16, cmd uint8, flags netlink.HeaderFlags, attrs []byte, each func([]byte) error) error {
 	s.seq++
 	seq := s.seq
-	req := make([]byte, nlmsgHdrLen+genlHdrLen+len(m.Data))
-	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	n := nlmsgHdrLen + genlHdrLen + len(attrs)
+	req := append(s.req[:0], make([]byte, nlmsgHdrLen+genlHdrLen)...)
+	binary.NativeEndian.PutUint32(req[0:], uint32(n))
 	binary.NativeEndian.PutUint16(req[4:], family)
 	binary.NativeEndian.PutUint16(req[6:], uint16(flags))
 	binary.NativeEndian.PutUint32(req[8:], seq)
-	req[16] = m.Header.Command
-	req[17] = m.Header.Version
-	copy(req[20:], m.Data)
-	if err := unix.Sendto(s.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, fmt.Errorf("netlink send: %w", err)
+	req[16] = cmd
+	req[17] = genlVersion
+	req = append(req, attrs...)
+	s.req = req
+	if err := unix.Sendto(s.fd, req, 0, &s.kernel); err != nil {
+		return fmt.Errorf("netlink send: %w", err)
 	}
 
-	dump := flags&netlink.Dump != 0
-	ack := flags&netlink.Acknowledge != 0
-	var out []genetlink.Message
+	r := replies{seq: seq, dump: flags&netlink.Dump != 0, ack: flags&netlink.Acknowledge != 0, each: each}
 	for {
-		n, _, err := unix.Recvfrom(s.fd, s.buf, unix.MSG_TRUNC)
+		n, err := s.recv()
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if errors.Is(err, unix.EAGAIN) {
-			return nil, fmt.Errorf("no reply from the kernel within %v: %w", s.timeout, os.ErrDeadlineExceeded)
+			return fmt.Errorf("no reply from the kernel within %v: %w", s.timeout, os.ErrDeadlineExceeded)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("netlink receive: %w", err)
+			return fmt.Errorf("netlink receive: %w", err)
 		}
 		if n > len(s.buf) {
-			return nil, fmt.Errorf("netlink receive: a message of %d bytes does not fit the %d byte buffer: %w", n, len(s.buf), syscall.EMSGSIZE)
+			return fmt.Errorf("netlink receive: a message of %d bytes does not fit the %d byte buffer: %w", n, len(s.buf), syscall.EMSGSIZE)
 		}
-		done, err := s.parse(s.buf[:n], seq, dump, ack, &out)
-		if err != nil || done {
-			return out, err
+		if done, err := r.parse(s.buf[:n]); done {
+			return err
 		}
 	}
 }
 
-// parse reads the netlink messages of one datagram, appending the replies
-// to seq to out. It reports whether the exchange is complete.
-func (s *sock) parse(b []byte, seq uint32, dump, ack bool, out *[]genetlink.Message) (bool, error) {
+// recv receives one datagram into s.buf and returns its full length,
+// which is more than the buffer holds if it was truncated (MSG_TRUNC).
+// Unlike unix.Recvfrom it does not allocate the sender's address, which
+// is always the kernel.
+func (s *sock) recv() (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(s.fd), uintptr(unsafe.Pointer(&s.buf[0])), uintptr(len(s.buf)), unix.MSG_TRUNC, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// replies collects the answer to one request: the messages carrying its
+// sequence number, up to the end of a dump, an acknowledgement or
+// error, or the one message of a plain request.
+type replies struct {
+	seq       uint32
+	dump, ack bool
+	each      func([]byte) error
+	err       error // the first error of each
+}
+
+// parse reads the netlink messages of one datagram, passing the replies
+// to r.each. It reports whether the exchange is complete, and then its
+// outcome: the kernel's error, else the first error of each.
+func (r *replies) parse(b []byte) (bool, error) {
 	for len(b) >= nlmsgHdrLen {
 		l := int(binary.NativeEndian.Uint32(b[0:]))
 		if l < nlmsgHdrLen || l > len(b) {
@@ -211,7 +249,7 @@ func (s *sock) parse(b []byte, seq uint32, dump, ack bool, out *[]genetlink.Mess
 		mseq := binary.NativeEndian.Uint32(b[8:])
 		body := b[nlmsgHdrLen:l]
 		b = b[min(nlmAlign(l), len(b)):]
-		if mseq != seq {
+		if mseq != r.seq {
 			continue // a late reply to an earlier command
 		}
 		switch typ {
@@ -222,26 +260,25 @@ func (s *sock) parse(b []byte, seq uint32, dump, ack bool, out *[]genetlink.Mess
 			if code := int32(binary.NativeEndian.Uint32(body)); code != 0 {
 				return true, syscall.Errno(-code)
 			}
-			return true, nil // the acknowledgement
+			return true, r.err // the acknowledgement
 		case unix.NLMSG_DONE:
 			if len(body) >= 4 {
 				if code := int32(binary.NativeEndian.Uint32(body)); code < 0 {
 					return true, syscall.Errno(-code)
 				}
 			}
-			return true, nil
+			return true, r.err
 		case unix.NLMSG_NOOP:
 			continue
 		}
 		if len(body) < genlHdrLen {
 			return true, fmt.Errorf("netlink receive: message without a generic netlink header: %w", syscall.EINVAL)
 		}
-		*out = append(*out, genetlink.Message{
-			Header: genetlink.Header{Command: body[0], Version: body[1]},
-			Data:   append([]byte(nil), body[genlHdrLen:]...),
-		})
-		if !dump && !ack {
-			return true, nil // a plain request has one reply
+		if r.err == nil {
+			r.err = r.each(body[genlHdrLen:])
+		}
+		if !r.dump && !r.ack {
+			return true, r.err // a plain request has one reply
 		}
 	}
 	return false, nil

@@ -889,7 +889,7 @@ func TestLargeDump(t *testing.T) {
 		dmsgs := make([]genetlink.Message, n)
 		for i := range dmsgs {
 			dmsgs[i] = reply(cmdNewDest, knest(attrDest, kernelDest(map[uint16]bool{destPort: true},
-				attr(destPort, be16(uint16(i+1))))...))
+				attr(destPort, u16be(uint16(i+1))))...))
 		}
 		c := framedClient(t, func(genetlink.Message, netlink.Message) ([]genetlink.Message, error) { return dmsgs, nil })
 		dests, err := c.Dests(key4)
