@@ -41,17 +41,26 @@ func cut(s string, n int) string {
 // pad writes s left-aligned in a field of n bytes: printf's "%-Ns".
 func pad(w *bufio.Writer, s string, n int) {
 	w.WriteString(s)
-	for i := len(s); i < n; i++ {
-		w.WriteByte(' ')
-	}
+	spaces(w, n-len(s))
+}
+
+// padBytes is pad for text in a byte slice.
+func padBytes(w *bufio.Writer, b []byte, n int) {
+	w.Write(b)
+	spaces(w, n-len(b))
 }
 
 // padLeft writes s right-aligned in a field of n bytes: printf's "%Ns".
 func padLeft(w *bufio.Writer, s string, n int) {
-	for i := len(s); i < n; i++ {
+	spaces(w, n-len(s))
+	w.WriteString(s)
+}
+
+// spaces writes n spaces (none if n < 1).
+func spaces(w *bufio.Writer, n int) {
+	for ; n > 0; n-- {
 		w.WriteByte(' ')
 	}
-	w.WriteString(s)
 }
 
 // itoa is printf's "%d" of a C int. ipvsadm prints several unsigned
@@ -100,14 +109,17 @@ func largeNum(v uint64, exact bool) string {
 // ntop4 is the dotted-quad text of the 4 bytes b.
 func ntop4(b [4]byte) string {
 	var buf [15]byte
-	out := buf[:0]
+	return string(appendNtop4(buf[:0], b))
+}
+
+func appendNtop4(out []byte, b [4]byte) []byte {
 	for i, x := range b {
 		if i > 0 {
 			out = append(out, '.')
 		}
 		out = strconv.AppendUint(out, uint64(x), 10)
 	}
-	return string(out)
+	return out
 }
 
 // ntop6 is glibc's inet_ntop for AF_INET6: lowercase hex groups without
@@ -116,6 +128,11 @@ func ntop4(b [4]byte) string {
 // zero (with at least one non-zero group among the last two) or are
 // ::ffff. Go's netip differs in that last rule.
 func ntop6(b [16]byte) string {
+	var buf [46]byte
+	return string(appendNtop6(buf[:0], b))
+}
+
+func appendNtop6(out []byte, b [16]byte) []byte {
 	var words [8]uint16
 	for i := range words {
 		words[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
@@ -144,8 +161,6 @@ func ntop6(b [16]byte) string {
 	if bestBase != -1 && bestLen < 2 {
 		bestBase = -1
 	}
-	var buf [46]byte
-	out := buf[:0]
 	for i := 0; i < 8; i++ {
 		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
 			if i == bestBase {
@@ -157,7 +172,7 @@ func ntop6(b [16]byte) string {
 			out = append(out, ':')
 		}
 		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && words[5] == 0xffff)) {
-			out = append(out, ntop4([4]byte{b[12], b[13], b[14], b[15]})...)
+			out = appendNtop4(out, [4]byte{b[12], b[13], b[14], b[15]})
 			break
 		}
 		out = strconv.AppendUint(out, uint64(words[i]), 16)
@@ -165,7 +180,7 @@ func ntop6(b [16]byte) string {
 	if bestBase != -1 && bestBase+bestLen == 8 {
 		out = append(out, ':')
 	}
-	return string(out)
+	return out
 }
 
 // familyAddr returns a as the kernel's address union holds it for family
@@ -194,14 +209,19 @@ func familyAddr(f ipvs.Family, a netip.Addr) (netip.Addr, bool) {
 // addrText is inet_ntop's text of a in family f. inet_ntop fails for any
 // other family, and glibc's printf shows the resulting NULL as "(null)".
 func addrText(f ipvs.Family, a netip.Addr) string {
+	var buf [46]byte
+	return string(appendAddrText(buf[:0], f, a))
+}
+
+func appendAddrText(out []byte, f ipvs.Family, a netip.Addr) []byte {
 	fa, ok := familyAddr(f, a)
 	switch {
 	case !ok:
-		return "(null)"
+		return append(out, "(null)"...)
 	case f == ipvs.INET:
-		return ntop4(fa.As4())
+		return appendNtop4(out, fa.As4())
 	}
-	return ntop6(fa.As16())
+	return appendNtop6(out, fa.As16())
 }
 
 // addrPort is ipvsadm's addrport_to_anyname: "ADDR:PORT" for IPv4 and
@@ -210,6 +230,13 @@ func addrText(f ipvs.Family, a netip.Addr) string {
 // the port by its service name for proto (getservbyport), each only when
 // the lookup succeeds. The text is cut to 59 bytes.
 func addrPort(f ipvs.Family, a netip.Addr, port uint16, proto ipvs.Protocol, numeric bool, r Resolver) string {
+	var buf [addrPortMax + 8]byte
+	return string(appendAddrPort(buf[:0], f, a, port, proto, numeric, r))
+}
+
+// appendAddrPort appends addrPort's text to out.
+func appendAddrPort(out []byte, f ipvs.Family, a netip.Addr, port uint16, proto ipvs.Protocol, numeric bool, r Resolver) []byte {
+	start := len(out)
 	var host, serv string
 	var hostOK, servOK bool
 	if !numeric && r != nil {
@@ -222,19 +249,33 @@ func addrPort(f ipvs.Family, a netip.Addr, port uint16, proto ipvs.Protocol, num
 			serv, servOK = r.PortName(port, p)
 		}
 	}
-	if !hostOK {
-		host = addrText(f, a)
+	if f != ipvs.INET {
+		out = append(out, '[')
 	}
-	if !servOK {
-		serv = utoa(uint64(port))
-	}
-	var s string
-	if f == ipvs.INET {
-		s = host + ":" + serv
+	if hostOK {
+		out = append(out, host...)
 	} else {
-		s = "[" + host + "]:" + serv
+		out = appendAddrText(out, f, a)
 	}
-	return cut(s, addrPortMax)
+	if f != ipvs.INET {
+		out = append(out, ']')
+	}
+	out = append(out, ':')
+	if servOK {
+		out = append(out, serv...)
+	} else {
+		out = strconv.AppendUint(out, uint64(port), 10)
+	}
+	return cutBytes(out, start, addrPortMax)
+}
+
+// cutBytes shortens what was appended to b after start to at most n
+// bytes, as cut does.
+func cutBytes(b []byte, start, n int) []byte {
+	if len(b)-start > n {
+		return b[:start+n]
+	}
+	return b
 }
 
 // protoLabel is the protocol column of the table listings.

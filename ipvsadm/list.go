@@ -3,6 +3,7 @@ package ipvsadm
 import (
 	"bufio"
 	"io"
+	"strconv"
 
 	"lvskit/internal/ipvs"
 )
@@ -77,6 +78,7 @@ type lister struct {
 	numeric bool
 	exact   bool
 	r       Resolver
+	scratch []byte // the current service or server column, reused
 }
 
 // title writes the two column-title lines. The --thresholds and
@@ -124,23 +126,29 @@ func (l *lister) title() {
 
 // serviceID is the service column: "FWM  <mark>" (the mark printed as a
 // signed int, " IPv6" appended for IPv6) or the protocol padded to 4 and
-// the address:port, cut to 33 bytes unless the service is IPv6.
-func (l *lister) serviceID(s *ipvs.Service) string {
+// the address:port, cut to 33 bytes unless the service is IPv6. It is
+// valid until the next call of serviceID or destName.
+func (l *lister) serviceID(s *ipvs.Service) []byte {
+	id := l.scratch[:0]
 	if s.Fwmark != 0 {
-		id := "FWM  " + itoa(int32(s.Fwmark))
+		id = append(id, "FWM  "...)
+		id = strconv.AppendInt(id, int64(int32(s.Fwmark)), 10)
 		if s.Family == ipvs.INET6 {
-			id += " IPv6"
+			id = append(id, " IPv6"...)
 		}
-		return id
+	} else {
+		label := protoLabel(s.Protocol)
+		id = append(id, label...)
+		for i := len(label); i < 4; i++ {
+			id = append(id, ' ')
+		}
+		id = append(id, ' ')
+		id = appendAddrPort(id, s.Family, s.Addr, s.Port, s.Protocol, l.numeric, l.r)
+		if s.Family != ipvs.INET6 {
+			id = cutBytes(id, 0, serviceColumnMax)
+		}
 	}
-	label := protoLabel(s.Protocol)
-	for len(label) < 4 {
-		label += " "
-	}
-	id := label + " " + addrPort(s.Family, s.Addr, s.Port, s.Protocol, l.numeric, l.r)
-	if s.Family != ipvs.INET6 {
-		id = cut(id, serviceColumnMax)
-	}
+	l.scratch = id
 	return id
 }
 
@@ -150,19 +158,19 @@ func (l *lister) entry(e *Entry) {
 	id := l.serviceID(s)
 	switch l.format {
 	case formatStats:
-		pad(w, id, 33)
+		padBytes(w, id, 33)
 		st := &s.Stats
 		for _, v := range []uint64{st.Conns, st.InPkts, st.OutPkts, st.InBytes, st.OutBytes} {
 			w.WriteString(largeNum(v, l.exact))
 		}
 	case formatRate:
-		pad(w, id, 33)
+		padBytes(w, id, 33)
 		st := &s.Stats
 		for _, v := range []uint64{st.CPS, st.InPPS, st.OutPPS, st.InBPS, st.OutBPS} {
 			w.WriteString(largeNum(v, l.exact))
 		}
 	default:
-		w.WriteString(id)
+		w.Write(id)
 		w.WriteByte(' ')
 		w.WriteString(s.Scheduler)
 		w.WriteString(serviceFlagsText(s))
@@ -227,20 +235,22 @@ func destStats32(st ipvs.Stats) ipvs.Stats {
 
 // destName is a real server's address:port for the table listings, cut
 // to 28 bytes unless the server is IPv6 (whatever the service's family).
-// Ports are named for the service's protocol.
-func (l *lister) destName(s *ipvs.Service, d *ipvs.Dest) string {
+// Ports are named for the service's protocol. It is valid until the next
+// call of serviceID or destName.
+func (l *lister) destName(s *ipvs.Service, d *ipvs.Dest) []byte {
 	f := d.Family()
-	name := addrPort(f, d.Addr, d.Port, s.Protocol, l.numeric, l.r)
+	name := appendAddrPort(l.scratch[:0], f, d.Addr, d.Port, s.Protocol, l.numeric, l.r)
 	if f != ipvs.INET6 {
-		name = cut(name, destColumnMax)
+		name = cutBytes(name, 0, destColumnMax)
 	}
+	l.scratch = name
 	return name
 }
 
 func (l *lister) dest(s *ipvs.Service, d *ipvs.Dest) {
 	w := l.w
 	w.WriteString("  -> ")
-	pad(w, l.destName(s, d), 28)
+	padBytes(w, l.destName(s, d), 28)
 	switch l.format {
 	case formatStats:
 		st := destStats32(d.Stats)

@@ -3,6 +3,7 @@ package ipvsadm
 import (
 	"bufio"
 	"io"
+	"strconv"
 
 	"lvskit/internal/ipvs"
 )
@@ -18,42 +19,49 @@ import (
 // scheduler flag is flag-3 gets a dangling "-b ".
 func WriteSave(w io.Writer, es []Entry, numeric bool, r Resolver) error {
 	bw := bufio.NewWriter(w)
+	var id, line []byte
 	for i := range es {
-		writeSaveEntry(bw, &es[i], numeric, r)
+		id, line = writeSaveEntry(bw, &es[i], numeric, r, id[:0], line[:0])
 	}
 	return bw.Flush()
 }
 
-// ruleServiceID is a service as -S names it: "-f <mark>" (signed, "-6"
-// appended for IPv6) or the protocol's option and address:port. An
-// unknown protocol gets ipvsadm's placeholder option, which no parser
-// accepts.
-func ruleServiceID(s *ipvs.Service, numeric bool, r Resolver) string {
+// appendRuleServiceID appends a service as -S names it: "-f <mark>"
+// (signed, "-6" appended for IPv6) or the protocol's option and
+// address:port. An unknown protocol gets ipvsadm's placeholder option,
+// which no parser accepts.
+func appendRuleServiceID(out []byte, s *ipvs.Service, numeric bool, r Resolver) []byte {
 	if s.Fwmark != 0 {
-		id := "-f " + itoa(int32(s.Fwmark))
+		out = append(out, "-f "...)
+		out = strconv.AppendInt(out, int64(int32(s.Fwmark)), 10)
 		if s.Family == ipvs.INET6 {
-			id += " -6"
+			out = append(out, " -6"...)
 		}
-		return id
+		return out
 	}
-	var opt string
 	switch s.Protocol {
 	case ipvs.TCP:
-		opt = "-t"
+		out = append(out, "-t "...)
 	case ipvs.UDP:
-		opt = "-u"
+		out = append(out, "-u "...)
 	case ipvs.SCTP:
-		opt = "--sctp-service"
+		out = append(out, "--sctp-service "...)
 	default:
-		opt = "--xxx-service"
+		out = append(out, "--xxx-service "...)
 	}
-	return opt + " " + addrPort(s.Family, s.Addr, s.Port, s.Protocol, numeric, r)
+	return appendAddrPort(out, s.Family, s.Addr, s.Port, s.Protocol, numeric, r)
 }
 
-func writeSaveEntry(w *bufio.Writer, e *Entry, numeric bool, r Resolver) {
+// writeSaveEntry writes one service's rules. id and line are scratch
+// buffers, returned for reuse: a saved table of thousands of services
+// allocates nothing per line.
+func writeSaveEntry(w *bufio.Writer, e *Entry, numeric bool, r Resolver, id, line []byte) ([]byte, []byte) {
 	s := &e.Service
-	id := ruleServiceID(s, numeric, r)
-	w.WriteString("-A " + id + " -s " + s.Scheduler)
+	id = appendRuleServiceID(id, s, numeric, r)
+	w.WriteString("-A ")
+	w.Write(id)
+	w.WriteString(" -s ")
+	w.WriteString(s.Scheduler)
 	if s.Flags&ipvs.FlagPersistent != 0 {
 		w.WriteString(" -p " + utoa(uint64(s.Timeout)))
 		switch s.Family {
@@ -81,13 +89,21 @@ func writeSaveEntry(w *bufio.Writer, e *Entry, numeric bool, r Resolver) {
 
 	for i := range e.Dests {
 		d := &e.Dests[i]
-		name := addrPort(d.Family(), d.Addr, d.Port, s.Protocol, numeric, r)
-		w.WriteString("-a " + id + " -r " + name + " " + fwdSwitch(d.Fwd) + " -w " + itoa(d.Weight))
+		line = append(line[:0], "-a "...)
+		line = append(line, id...)
+		line = append(line, " -r "...)
+		line = appendAddrPort(line, d.Family(), d.Addr, d.Port, s.Protocol, numeric, r)
+		line = append(line, ' ')
+		line = append(line, fwdSwitch(d.Fwd)...)
+		line = append(line, " -w "...)
+		line = strconv.AppendInt(line, int64(d.Weight), 10)
 		if d.Fwd&fwdMask == ipvs.Tunnel {
-			w.WriteString(tunnelRule(d))
+			line = append(line, tunnelRule(d)...)
 		}
-		w.WriteByte('\n')
+		line = append(line, '\n')
+		w.Write(line)
 	}
+	return id, line
 }
 
 // fwdSwitch is the forwarding option of a saved real server. Local

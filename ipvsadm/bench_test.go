@@ -12,7 +12,12 @@ import (
 
 // BenchmarkSaveLarge is ipvsadm -Sn of 5,000 services with four real
 // servers each, over the fake table: everything but the kernel.
-func BenchmarkSaveLarge(b *testing.B) {
+func BenchmarkSaveLarge(b *testing.B) { benchLarge(b, "-Sn") }
+
+// BenchmarkListLarge is ipvsadm -Ln of the same table.
+func BenchmarkListLarge(b *testing.B) { benchLarge(b, "-Ln") }
+
+func benchLarge(b *testing.B, cmd string) {
 	ft := fake.New()
 	for i := range 5000 {
 		k := ipvs.AddrKey(ipvs.TCP, netip.AddrFrom4([4]byte{10, byte(i / 250), byte(i % 250), 1}), 80)
@@ -29,7 +34,7 @@ func BenchmarkSaveLarge(b *testing.B) {
 	env := &Env{Stdout: io.Discard, Stderr: io.Discard, Open: ft.Open, Resolver: &SystemResolver{}}
 	b.ReportAllocs()
 	for b.Loop() {
-		if st := env.Run([]string{"ipvsadm", "-Sn"}); st != 0 {
+		if st := env.Run([]string{"ipvsadm", cmd}); st != 0 {
 			b.Fatal(fmt.Sprint("status ", st))
 		}
 	}
