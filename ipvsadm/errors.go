@@ -29,6 +29,10 @@ const (
 	ctxGetDests
 	ctxGetService
 	ctxSetTimeout
+	// ipvs_get_timeout and ipvs_get_daemon set the context too; no
+	// errno has a text of theirs, but they hide the one before.
+	ctxGetTimeout
+	ctxGetDaemon
 )
 
 // ctxMessages are the texts ipvs_strerror has for one operation.

@@ -46,32 +46,18 @@ func listFormatOf(c *Command) listFormat {
 // for the version line of a full listing; nil means a single-service
 // listing (-L -t …), which ipvsadm prints with the two title lines only.
 func WriteList(w io.Writer, info *ipvs.Info, es []Entry, c *Command, r Resolver) error {
-	if c == nil {
-		c = &Command{Cmd: CmdList}
-	}
-	bw := bufio.NewWriter(w)
-	l := &lister{
-		w:       bw,
-		format:  listFormatOf(c),
-		numeric: c.Has(OptNumeric),
-		exact:   c.Has(OptExact),
-		r:       r,
-	}
+	l := newLister(w, c, r)
 	if info != nil {
-		bw.WriteString("IP Virtual Server version ")
-		bw.WriteString(info.VersionString())
-		bw.WriteString(" (size=")
-		bw.WriteString(itoa(int32(info.ConnTabSize)))
-		bw.WriteString(")\n")
+		l.version(info)
 	}
 	l.title()
 	for i := range es {
 		l.entry(&es[i])
 	}
-	return bw.Flush()
+	return l.flush()
 }
 
-// lister writes one -L listing.
+// lister writes one -L listing, a service at a time.
 type lister struct {
 	w       *bufio.Writer
 	format  listFormat
@@ -79,6 +65,30 @@ type lister struct {
 	exact   bool
 	r       Resolver
 	scratch []byte // the current service or server column, reused
+}
+
+func newLister(w io.Writer, c *Command, r Resolver) *lister {
+	if c == nil {
+		c = &Command{Cmd: CmdList}
+	}
+	return &lister{
+		w:       bufio.NewWriter(w),
+		format:  listFormatOf(c),
+		numeric: c.Has(OptNumeric),
+		exact:   c.Has(OptExact),
+		r:       r,
+	}
+}
+
+func (l *lister) flush() error { return l.w.Flush() }
+
+// version writes the first line of a full listing.
+func (l *lister) version(info *ipvs.Info) {
+	l.w.WriteString("IP Virtual Server version ")
+	l.w.WriteString(info.VersionString())
+	l.w.WriteString(" (size=")
+	l.w.WriteString(itoa(int32(info.ConnTabSize)))
+	l.w.WriteString(")\n")
 }
 
 // title writes the two column-title lines. The --thresholds and

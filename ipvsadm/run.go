@@ -130,15 +130,11 @@ func (r *runner) list(c *Command) int {
 		if err != nil {
 			return r.listFailed(err)
 		}
-		es, status := r.withDests([]ipvs.Service{svc}, c)
-		if status != 0 {
-			return status
-		}
-		if err := WriteList(w, nil, es, c, r.env.Resolver); err != nil {
-			return r.listFailed(err)
-		}
-		return 0
+		l := newLister(w, c, r.env.Resolver)
+		l.title()
+		return r.stream(l, []ipvs.Service{svc}, c)
 	case c.Has(OptTimeout):
+		r.ctx = ctxGetTimeout
 		t, err := r.tb.Timeouts()
 		if err != nil {
 			return 1 // ipvsadm prints nothing when this fails
@@ -146,6 +142,7 @@ func (r *runner) list(c *Command) int {
 		WriteTimeouts(w, t)
 		return 0
 	case c.Has(OptDaemon):
+		r.ctx = ctxGetDaemon
 		ds, err := r.tb.Daemons()
 		if err != nil {
 			return 1 // nothing printed, as in ipvsadm
@@ -153,64 +150,58 @@ func (r *runner) list(c *Command) int {
 		WriteDaemons(w, ds)
 		return 0
 	}
-	es, status := r.table(c, func() {
-		fmt.Fprintf(w, "IP Virtual Server version %s (size=%d)\n", r.info.VersionString(), r.info.ConnTabSize)
-	})
-	if status != 0 {
-		return status
-	}
-	if err := WriteList(w, &r.info, es, c, r.env.Resolver); err != nil {
+	l := newLister(w, c, r.env.Resolver)
+	l.version(&r.info)
+	svcs, err := r.tb.Services()
+	if err != nil {
+		l.flush()
 		return r.listFailed(err)
 	}
-	return 0
+	l.title()
+	return r.stream(l, svcs, c)
 }
 
 // save runs -S.
 func (r *runner) save(c *Command) int {
-	es, status := r.table(c, nil)
-	if status != 0 {
-		return status
-	}
-	if err := WriteSave(r.env.Stdout, es, c.Has(OptNumeric), r.env.Resolver); err != nil {
-		return r.listFailed(err)
-	}
-	return 0
-}
-
-// table fetches every service and its destinations, sorted unless
-// --nosort. If the service dump fails, before is called first: ipvsadm
-// has printed its version line by then.
-func (r *runner) table(c *Command, before func()) ([]Entry, int) {
 	svcs, err := r.tb.Services()
 	if err != nil {
-		if before != nil {
-			before()
-		}
-		return nil, r.listFailed(err)
+		return r.listFailed(err)
 	}
-	return r.withDests(svcs, c)
+	return r.stream(newSaver(r.env.Stdout, c.Has(OptNumeric), r.env.Resolver), svcs, c)
 }
 
-// withDests sorts the services (unless --nosort), then fetches and sorts
-// each one's destinations in that order, as ipvsadm does.
-func (r *runner) withDests(svcs []ipvs.Service, c *Command) ([]Entry, int) {
+// tableWriter writes a listing (-L or -S) one service at a time.
+type tableWriter interface {
+	entry(e *Entry)
+	flush() error
+}
+
+// stream sorts the services (unless --nosort), then fetches, sorts and
+// writes each one's destinations in that order, as ipvsadm does. Like
+// ipvsadm, which prints each service as soon as it has its destinations
+// and exits when a fetch fails, a failure ends the listing after what
+// was written so far.
+func (r *runner) stream(tw tableWriter, svcs []ipvs.Service, c *Command) int {
 	sorted := !c.Has(OptNoSort)
 	if sorted {
 		SortServices(svcs)
 	}
-	es := make([]Entry, len(svcs))
-	for i, s := range svcs {
-		ds, err := r.tb.Dests(s.Key())
+	for i := range svcs {
+		r.ctx = ctxGetDests
+		ds, err := r.tb.Dests(svcs[i].Key())
 		if err != nil {
-			r.ctx = ctxGetDests
-			return nil, r.listFailed(err)
+			tw.flush()
+			return r.listFailed(err)
 		}
 		if sorted {
 			SortDests(ds)
 		}
-		es[i] = Entry{Service: s, Dests: ds}
+		tw.entry(&Entry{Service: svcs[i], Dests: ds})
 	}
-	return es, 0
+	if err := tw.flush(); err != nil {
+		return r.listFailed(err)
+	}
+	return 0
 }
 
 // listFailed reports a failed listing: ipvsadm's text for the errno, exit

@@ -18,13 +18,28 @@ import (
 // 2^31 and more are printed negative, and an sh or mh service whose only
 // scheduler flag is flag-3 gets a dangling "-b ".
 func WriteSave(w io.Writer, es []Entry, numeric bool, r Resolver) error {
-	bw := bufio.NewWriter(w)
-	var id, line []byte
+	sv := newSaver(w, numeric, r)
 	for i := range es {
-		id, line = writeSaveEntry(bw, &es[i], numeric, r, id[:0], line[:0])
+		sv.entry(&es[i])
 	}
-	return bw.Flush()
+	return sv.flush()
 }
+
+// saver writes one -S listing, a service at a time. id and line are
+// scratch buffers: a saved table of thousands of services allocates
+// nothing per line.
+type saver struct {
+	w        *bufio.Writer
+	numeric  bool
+	r        Resolver
+	id, line []byte
+}
+
+func newSaver(w io.Writer, numeric bool, r Resolver) *saver {
+	return &saver{w: bufio.NewWriter(w), numeric: numeric, r: r}
+}
+
+func (sv *saver) flush() error { return sv.w.Flush() }
 
 // appendRuleServiceID appends a service as -S names it: "-f <mark>"
 // (signed, "-6" appended for IPv6) or the protocol's option and
@@ -52,12 +67,12 @@ func appendRuleServiceID(out []byte, s *ipvs.Service, numeric bool, r Resolver) 
 	return appendAddrPort(out, s.Family, s.Addr, s.Port, s.Protocol, numeric, r)
 }
 
-// writeSaveEntry writes one service's rules. id and line are scratch
-// buffers, returned for reuse: a saved table of thousands of services
-// allocates nothing per line.
-func writeSaveEntry(w *bufio.Writer, e *Entry, numeric bool, r Resolver, id, line []byte) ([]byte, []byte) {
+// entry writes one service's rules.
+func (sv *saver) entry(e *Entry) {
+	w, numeric, r := sv.w, sv.numeric, sv.r
 	s := &e.Service
-	id = appendRuleServiceID(id, s, numeric, r)
+	id := appendRuleServiceID(sv.id[:0], s, numeric, r)
+	line := sv.line[:0]
 	w.WriteString("-A ")
 	w.Write(id)
 	w.WriteString(" -s ")
@@ -103,7 +118,7 @@ func writeSaveEntry(w *bufio.Writer, e *Entry, numeric bool, r Resolver, id, lin
 		line = append(line, '\n')
 		w.Write(line)
 	}
-	return id, line
+	sv.id, sv.line = id, line
 }
 
 // fwdSwitch is the forwarding option of a saved real server. Local
