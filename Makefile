@@ -25,10 +25,15 @@ test-host:
 
 # In the kernel lab: the netlink package's tests against the Debian
 # kernel's IPVS (the contract suite among them), then every ipvsadm
-# scenario run with upstream ipvsadm and with ours, compared byte for byte.
+# scenario run with upstream ipvsadm and with ours, compared byte for
+# byte, then both loading the ip_vs module themselves, then our
+# ipvsadm-save and ipvsadm-restore against Debian's.
 test-lab: lab-prepare
 	$(LAB) gotest ./internal/ipvs/netlink
 	testscripts/vm/ipvsadm-diff/diff.sh
+	CGO_ENABLED=0 $(GO) build -o bin/ipvsadm ./cmd/ipvsadm
+	$(LAB) run --bin bin/ipvsadm testscripts/vm/modprobe.sh
+	$(LAB) run --bin bin/ipvsadm --file scripts:/lvskit/scripts testscripts/vm/save-restore-scripts.sh
 
 lab-prepare:
 	$(LAB) prepare
