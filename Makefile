@@ -4,7 +4,7 @@ GO ?= go
 LAB := testscripts/vm/lab
 PKGS := ./...
 
-.PHONY: all build test test-host test-lab lint demo lab lab-prepare fuzz clean bench-ipvsadm
+.PHONY: all build test test-host test-lab lint demo lab lab-prepare fuzz clean bench-ipvsadm goldens-upstream
 
 all: build
 
@@ -48,6 +48,18 @@ lab: lab-prepare
 demo: lab-prepare
 	CGO_ENABLED=0 $(GO) build -o bin/ipvsdump ./testscripts/vm/ipvsdump
 	$(LAB) run --bin bin/ipvsdump testscripts/vm/demo.sh
+
+# Regenerate testscripts/testdata/upstream: run the ipvsadm differential
+# test in the lab with DIFF_OUT, then turn its scenarios and upstream's
+# transcripts into golden scripts over the fake (testscripts/internal/
+# diffgolden). FILTER=word limits both steps to matching scenarios.
+# diff.sh's status 1 (some line differs) still leaves valid upstream
+# transcripts; anything else stops here.
+goldens-upstream: lab-prepare
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/goldens-upstream.XXXXXX"); trap 'rm -rf "$$tmp"' EXIT; \
+	  rc=0; DIFF_OUT="$$tmp" testscripts/vm/ipvsadm-diff/diff.sh $(FILTER) || rc=$$?; \
+	  if [ $$rc -ne 0 ] && [ $$rc -ne 1 ]; then echo "goldens-upstream: diff.sh failed ($$rc)" >&2; exit $$rc; fi; \
+	  $(GO) run ./testscripts/internal/diffgolden -transcripts "$$tmp" $(FILTER)
 
 # ipvsadm against upstream ipvsadm in one boot of the lab, as ratios.
 bench-ipvsadm: lab-prepare

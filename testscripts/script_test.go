@@ -17,10 +17,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/rogpeppe/go-internal/diff"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"lvskit/internal/ipvs"
@@ -47,6 +49,39 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       *update,
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"status": cmdStatus,
+		},
+		Setup: setupEnv(t),
+	})
+}
+
+// TestUpstreamScripts runs the goldens generated from the ipvsadm
+// differential test (testscripts/internal/diffgolden): their expected
+// outputs are upstream ipvsadm's on a real kernel, so -update never
+// rewrites them; "make goldens-upstream" regenerates them from a lab run.
+func TestUpstreamScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/upstream",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"status":    cmdStatus,
+			"chomp":     cmdChomp,
+			"cmpgroups": cmdCmpGroups,
+		},
+		Setup: setupEnv(t),
+	})
+}
+
+// setupEnv points the test-only environment at the script's fake table
+// and at the name files of testdata.
+func setupEnv(t *testing.T) func(*testscript.Env) error {
 	testdata, err := filepath.Abs("testdata")
 	if err != nil {
 		t.Fatal(err)
@@ -56,23 +91,40 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata",
-		RequireExplicitExec: true,
-		RequireUniqueNames:  true,
-		UpdateScripts:       *update,
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"status": cmdStatus,
-		},
-		Setup: func(env *testscript.Env) error {
-			env.Setenv(envState, filepath.Join(env.WorkDir, ".ipvs.json"))
-			env.Setenv(envHosts, filepath.Join(testdata, "hosts"))
-			env.Setenv(envServices, filepath.Join(testdata, "services"))
-			env.Setenv(envConn, filepath.Join(env.WorkDir, "ip_vs_conn"))
-			env.Setenv("LVSKIT_SCRIPTS", scripts)
-			return nil
-		},
-	})
+	return func(env *testscript.Env) error {
+		env.Setenv(envState, filepath.Join(env.WorkDir, ".ipvs.json"))
+		env.Setenv(envHosts, filepath.Join(testdata, "hosts"))
+		env.Setenv(envServices, filepath.Join(testdata, "services"))
+		env.Setenv(envConn, filepath.Join(env.WorkDir, "ip_vs_conn"))
+		env.Setenv("LVSKIT_SCRIPTS", scripts)
+		// Under -race every command of a script is a race-enabled
+		// binary, which sleeps a second at exit by default (GORACE
+		// atexit_sleep_ms=1000) so that goroutines still running can
+		// report; the commands end with their work done, and the
+		// upstream goldens alone run over a thousand of them.
+		env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+		return nil
+	}
+}
+
+// cmdChomp removes the final newline of each file: txtar ends every file
+// with one, and some recorded inputs and outputs have none.
+//
+//	chomp FILE...
+func cmdChomp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: chomp FILE...")
+	}
+	for _, name := range args {
+		path := ts.MkAbs(name)
+		data, err := os.ReadFile(path)
+		ts.Check(err)
+		s, ok := strings.CutSuffix(string(data), "\n")
+		if !ok {
+			ts.Fatalf("chomp: %s does not end in a newline", name)
+		}
+		ts.Check(os.WriteFile(path, []byte(s), 0o666))
+	}
 }
 
 // cmdStatus runs a command and checks its exact exit status, which
@@ -98,6 +150,72 @@ func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmdCmpGroups compares an output with a file up to the order of their
+// groups: a group is a line that does not start with a blank or "-a ",
+// with the lines after it that do (a service and its real servers, in -L
+// and in -S form). Both must have the same groups, each as often. The
+// upstream goldens use it only where the kernel lists services in hash
+// order, which is salted per network namespace (see
+// testscripts/internal/diffgolden/special.go).
+//
+//	cmpgroups stdout|stderr FILE
+func cmdCmpGroups(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || args[0] != "stdout" && args[0] != "stderr" {
+		ts.Fatalf("usage: cmpgroups stdout|stderr FILE")
+	}
+	got, want := ts.ReadFile(args[0]), ts.ReadFile(args[1])
+	g, w := sortedGroups(got), sortedGroups(want)
+	if !slices.Equal(g, w) {
+		ts.Logf("%s", diff.Diff(args[0]+" (groups sorted)", []byte(strings.Join(g, "")), args[1]+" (groups sorted)", []byte(strings.Join(w, ""))))
+		ts.Fatalf("%s and %s differ in more than the order of their groups", args[0], args[1])
+	}
+}
+
+// sortedGroups cuts a listing into groups (see cmdCmpGroups) and sorts
+// them.
+func sortedGroups(s string) []string {
+	var groups []string
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l == "" {
+			continue
+		}
+		if len(groups) > 0 && (strings.HasPrefix(l, " ") || strings.HasPrefix(l, "-a ")) {
+			groups[len(groups)-1] += l
+			continue
+		}
+		groups = append(groups, l)
+	}
+	slices.Sort(groups)
+	return groups
+}
+
+func TestSortedGroups(t *testing.T) {
+	list := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port\n" +
+		"TCP  1.0.0.1:80 rr\n  -> 1.0.0.2:80\n  -> 1.0.0.3:80\nTCP  2.0.0.1:80 rr\nFWM  1 rr\n"
+	same := "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port\n" +
+		"FWM  1 rr\nTCP  2.0.0.1:80 rr\nTCP  1.0.0.1:80 rr\n  -> 1.0.0.2:80\n  -> 1.0.0.3:80\n"
+	save := "-A -t 1.0.0.1:80 -s rr\n-a -t 1.0.0.1:80 -r 1.0.0.2:80\n-a -t 1.0.0.1:80 -r 1.0.0.3:80\n-A -f 1 -s rr\n"
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{list, same, true},
+		{save, "-A -f 1 -s rr\n-A -t 1.0.0.1:80 -s rr\n-a -t 1.0.0.1:80 -r 1.0.0.2:80\n-a -t 1.0.0.1:80 -r 1.0.0.3:80\n", true},
+		// Real servers keep their order, and their service.
+		{list, strings.Replace(same, "  -> 1.0.0.2:80\n  -> 1.0.0.3:80\n", "  -> 1.0.0.3:80\n  -> 1.0.0.2:80\n", 1), false},
+		{list, strings.Replace(list, "TCP  2.0.0.1:80 rr\nFWM  1 rr\n", "FWM  1 rr\nTCP  2.0.0.1:80 rr\n", 1), true},
+		{list, strings.Replace(list, "  -> 1.0.0.3:80\nTCP  2.0.0.1:80 rr\n", "TCP  2.0.0.1:80 rr\n  -> 1.0.0.3:80\n", 1), false},
+		{save, strings.Replace(save, "-a -t 1.0.0.1:80 -r 1.0.0.3:80\n-A -f 1 -s rr\n", "-A -f 1 -s rr\n-a -t 1.0.0.1:80 -r 1.0.0.3:80\n", 1), false},
+		// Every byte counts, a group given twice too.
+		{list, strings.Replace(list, "rr\nFWM", "rr \nFWM", 1), false},
+		{list, list + "FWM  1 rr\n", false},
+	} {
+		if got := slices.Equal(sortedGroups(tc.a), sortedGroups(tc.b)); got != tc.same {
+			t.Errorf("same groups: %v, want %v:\n%s---\n%s", got, tc.same, tc.a, tc.b)
+		}
 	}
 }
 

@@ -20,7 +20,8 @@
 #   --self    "ours" is upstream as well: checks the harness and scenarios
 #             (every scenario must pass and be deterministic)
 #   --dump    print both transcripts of every scenario between marker lines
-#             (diff.sh saves them to $DIFF_OUT)
+#             (diff.sh saves them to $DIFF_OUT); unlike the compared ones
+#             they hold the outputs of marked lines too
 #
 # Output: "PASS name" / "FAIL name" per scenario (a FAIL is followed by the
 # first differences as a unified diff, upstream "-", ours "+"), notes for
@@ -166,20 +167,31 @@ run_line() {
 		fi
 		if [ -n "$SDESC" ]; then printf '[stdin %s]\n' "$SDESC"; fi
 		case $MODE in
-		status)
-			printf '[stdout and stderr not compared: %s]\n' "$ID"
-			printf -- '--- exit %d\n' "$rc"
-			;;
-		none)
-			printf '[not compared at all: %s]\n' "$ID"
-			;;
-		*)
-			block_section stdout "$base.out"
-			block_section stderr "$base.err"
-			printf -- '--- exit %d\n' "$rc"
-			;;
+		status) printf '[stdout and stderr not compared: %s]\n' "$ID" ;;
+		none) printf '[not compared at all: %s]\n' "$ID" ;;
 		esac
-	} >"$base.block"
+	} >"$base.head"
+	# $base.full has everything, $base.block what is compared: a marked
+	# line's outputs (and, for "none", its status) stay out of the compared
+	# block. Only the dumped transcript (--dump, DIFF_OUT) has them, for
+	# the golden generator (testscripts/internal/diffgolden), which takes
+	# our side of such lines from there.
+	{
+		cat "$base.head"
+		block_section stdout "$base.out"
+		block_section stderr "$base.err"
+		printf -- '--- exit %d\n' "$rc"
+	} >"$base.full"
+	case $MODE in
+	status)
+		{
+			cat "$base.head"
+			printf -- '--- exit %d\n' "$rc"
+		} >"$base.block"
+		;;
+	none) cp "$base.head" "$base.block" ;;
+	*) mv "$base.full" "$base.block" ;;
+	esac
 	printf '%s cmd %s\n' "$LNO" "${ID:--}" >>"$OUT/lines"
 }
 
@@ -240,13 +252,23 @@ side() {
 		esac
 	done <"$scen"
 	if [ -n "$HD" ]; then harness_error "heredoc <<$HD never ends"; fi
-	# The transcript: every block in line order (the names sort).
+	# The transcript: every block in line order (the names sort). The
+	# dumped one has the full outputs of marked lines too.
 	set +f
-	if ls "$OUT"/raw/*.block >/dev/null 2>&1; then
-		cat "$OUT"/raw/*.block >"$OUT/transcript.txt"
-	else
+	set -- "$OUT"/raw/*.block
+	if [ ! -f "$1" ]; then
 		: >"$OUT/transcript.txt"
+		: >"$OUT/transcript-full.txt"
+		return
 	fi
+	cat "$@" >"$OUT/transcript.txt"
+	# Only builtins in the loop: every exec is slow in the emulated guest.
+	for b in "$@"; do
+		full=${b%.block}.full
+		if [ -f "$full" ]; then set -- "$@" "$full"; else set -- "$@" "$b"; fi
+		shift
+	done
+	cat "$@" >"$OUT/transcript-full.txt"
 }
 
 # ------------------------------------------------------------ the driver
@@ -436,7 +458,7 @@ expected_mode_host() {
 dump() {
 	for s in upstream ours; do
 		printf '@@IPVSADM-DIFF-TRANSCRIPT %s %s@@\n' "$s" "$1"
-		cat "$WORK/$s/$1/transcript.txt"
+		cat "$WORK/$s/$1/transcript-full.txt"
 		printf '@@IPVSADM-DIFF-TRANSCRIPT-END@@\n'
 	done
 }
