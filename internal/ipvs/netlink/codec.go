@@ -186,14 +186,26 @@ type encoder struct {
 
 // put appends the attribute typ with the payload v, padded to 4 bytes.
 func (e *encoder) put(typ uint16, v ...byte) {
-	n := nlaHeaderLen + len(v)
-	if n > 0xffff {
-		e.err = fmt.Errorf("ipvs: attribute %d of %d bytes is too long for netlink: %w", typ, len(v), syscall.EINVAL)
-		return
+	if e.header(typ, len(v)) {
+		e.b = append(e.b, v...)
+		e.pad()
 	}
-	e.b = binary.NativeEndian.AppendUint16(e.b, uint16(n))
+}
+
+// header appends an attribute header for a payload of n bytes, or records
+// that the payload is too long and reports false.
+func (e *encoder) header(typ uint16, n int) bool {
+	if nlaHeaderLen+n > 0xffff {
+		e.err = fmt.Errorf("ipvs: attribute %d of %d bytes is too long for netlink: %w", typ, n, syscall.EINVAL)
+		return false
+	}
+	e.b = binary.NativeEndian.AppendUint16(e.b, uint16(nlaHeaderLen+n))
 	e.b = binary.NativeEndian.AppendUint16(e.b, typ)
-	e.b = append(e.b, v...)
+	return true
+}
+
+// pad aligns the buffer to 4 bytes with zeros.
+func (e *encoder) pad() {
 	for len(e.b)%4 != 0 {
 		e.b = append(e.b, 0)
 	}
@@ -223,17 +235,10 @@ func (e *encoder) be16(typ uint16, v uint16) {
 
 // str is a NUL-terminated string (NLA_NUL_STRING, NLA_STRING).
 func (e *encoder) str(typ uint16, v string) {
-	n := nlaHeaderLen + len(v) + 1
-	if n > 0xffff {
-		e.err = fmt.Errorf("ipvs: attribute %d of %d bytes is too long for netlink: %w", typ, len(v)+1, syscall.EINVAL)
-		return
-	}
-	e.b = binary.NativeEndian.AppendUint16(e.b, uint16(n))
-	e.b = binary.NativeEndian.AppendUint16(e.b, typ)
-	e.b = append(e.b, v...)
-	e.b = append(e.b, 0)
-	for len(e.b)%4 != 0 {
+	if e.header(typ, len(v)+1) {
+		e.b = append(e.b, v...)
 		e.b = append(e.b, 0)
+		e.pad()
 	}
 }
 
