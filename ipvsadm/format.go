@@ -29,15 +29,6 @@ const (
 	destColumnMax    = 28
 )
 
-// cut returns s shortened to at most n bytes, as a C string ended early
-// with a NUL. A cut may fall inside a multi-byte character, as in C.
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 // pad writes s left-aligned in a field of n bytes: printf's "%-Ns".
 func pad(w *bufio.Writer, s string, n int) {
 	w.WriteString(s)
@@ -122,16 +113,11 @@ func appendNtop4(out []byte, b [4]byte) []byte {
 	return out
 }
 
-// ntop6 is glibc's inet_ntop for AF_INET6: lowercase hex groups without
-// leading zeros, the first longest run of two or more zero groups as
-// "::", and the last 32 bits as a dotted quad when the first 96 bits are
-// zero (with at least one non-zero group among the last two) or are
-// ::ffff. Go's netip differs in that last rule.
-func ntop6(b [16]byte) string {
-	var buf [46]byte
-	return string(appendNtop6(buf[:0], b))
-}
-
+// appendNtop6 appends glibc's inet_ntop text for AF_INET6: lowercase hex
+// groups without leading zeros, the first longest run of two or more zero
+// groups as "::", and the last 32 bits as a dotted quad when the first 96
+// bits are zero (with at least one non-zero group among the last two) or
+// are ::ffff. Go's netip differs in that last rule.
 func appendNtop6(out []byte, b [16]byte) []byte {
 	var words [8]uint16
 	for i := range words {
@@ -270,7 +256,8 @@ func appendAddrPort(out []byte, f ipvs.Family, a netip.Addr, port uint16, proto 
 }
 
 // cutBytes shortens what was appended to b after start to at most n
-// bytes, as cut does.
+// bytes, as a C string ended early with a NUL: a cut may fall inside a
+// multi-byte character, as in C.
 func cutBytes(b []byte, start, n int) []byte {
 	if len(b)-start > n {
 		return b[:start+n]

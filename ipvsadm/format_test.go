@@ -66,8 +66,8 @@ func TestNtop6(t *testing.T) {
 		"0:0:0:0:0:1:0:0": "::1:0:0",
 	}
 	for in, want := range tests {
-		if got := ntop6(netip.MustParseAddr(in).As16()); got != want {
-			t.Errorf("ntop6(%s) = %q, want %q", in, got, want)
+		if got := string(appendNtop6(nil, netip.MustParseAddr(in).As16())); got != want {
+			t.Errorf("appendNtop6(%s) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -126,8 +126,8 @@ func TestPadCountsBytes(t *testing.T) {
 	if got, want := b.String(), "é  |  é"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got := cut("aéb", 2); got != "a\xc3" {
-		t.Errorf("cut splits bytes: got %q", got)
+	if got := string(cutBytes([]byte("x:aéb"), 2, 2)); got != "x:a\xc3" {
+		t.Errorf("cutBytes splits bytes: got %q", got)
 	}
 }
 
