@@ -1110,6 +1110,17 @@ func (p *probeTable) Dests(k ipvs.ServiceKey) ([]ipvs.Dest, error) {
 	return p.tb.Dests(k)
 }
 
+// ListDests fails only when it has a service to dump, as a kernel's
+// dump can only fail then.
+func (p *probeTable) ListDests(keys []ipvs.ServiceKey, each func(int, []ipvs.Dest) error) error {
+	if len(keys) > 0 {
+		if err := p.hit("ListDests"); err != nil {
+			return err
+		}
+	}
+	return p.tb.ListDests(keys, each)
+}
+
 func (p *probeTable) AddDest(k ipvs.ServiceKey, d ipvs.Dest) error {
 	if err := p.hit("AddDest"); err != nil {
 		return err

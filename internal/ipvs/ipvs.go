@@ -59,6 +59,13 @@ type Table interface {
 	// NLM_F_DUMP). A missing service yields an empty list, not an error,
 	// as in the kernel.
 	Dests(ServiceKey) ([]Dest, error)
+	// ListDests dumps the destinations of each service of keys, in
+	// order, as Dests does, and passes each list to each with the
+	// service's index in keys. It stops at the first error, of a dump or
+	// of each, and returns it; the services after it are not passed.
+	// each runs on the calling goroutine and may keep the lists; the
+	// table may fetch ahead of it.
+	ListDests(keys []ServiceKey, each func(i int, dests []Dest) error) error
 	// AddDest adds a destination to a service (IPVS_CMD_NEW_DEST).
 	AddDest(ServiceKey, Dest) error
 	// EditDest changes an existing destination (IPVS_CMD_SET_DEST).

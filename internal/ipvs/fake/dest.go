@@ -236,3 +236,18 @@ func (t *Table) isLocal(a netip.Addr) bool {
 	}
 	return false
 }
+
+// ListDests implements ipvs.Table with one Dests call per service, as
+// the kernel sees one dump per service.
+func (t *Table) ListDests(keys []ipvs.ServiceKey, each func(int, []ipvs.Dest) error) error {
+	for i, k := range keys {
+		ds, err := t.Dests(k)
+		if err != nil {
+			return err
+		}
+		if err := each(i, ds); err != nil {
+			return err
+		}
+	}
+	return nil
+}

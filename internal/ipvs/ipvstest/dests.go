@@ -1,7 +1,9 @@
 package ipvstest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"syscall"
 
 	"lvskit/internal/ipvs"
@@ -23,6 +25,8 @@ var destChecks = []check{
 	{"AddDestExists", checkAddDestExists},
 	{"MissingDest", checkMissingDest},
 	{"DestAddressNotUnicast", checkDestNotUnicast},
+	{"ListDests", checkListDests},
+	{"ListDestsStops", checkListDestsStops},
 }
 
 // A destination reads back as sent, with zero counts and counters.
@@ -294,4 +298,110 @@ func checkDestNotUnicast(c *tc) {
 	for _, a := range []string{"::2", "fec0::1", "fd00::1"} {
 		c.addDest(k6, dest(a, 80, ipvs.Route, 1))
 	}
+}
+
+// manyServices adds n services of every kind (TCP and UDP over IPv4 and
+// IPv6, fwmarks), the i-th with i%4 destinations, and returns their keys
+// in the order they were added. n is well beyond what a table that
+// fetches ahead would take in one batch.
+func (c *tc) manyServices(n int) []ipvs.ServiceKey {
+	c.Helper()
+	keys := make([]ipvs.ServiceKey, 0, n)
+	for i := range n {
+		var k ipvs.ServiceKey
+		dst := func(j int) string { return fmt.Sprintf("172.%d.%d.%d", 16+i/250, i%250, j+1) }
+		switch i % 4 {
+		case 0:
+			k = key(ipvs.TCP, fmt.Sprintf("10.%d.%d.1", i/250, i%250), 80)
+		case 1:
+			k = key(ipvs.UDP, fmt.Sprintf("10.%d.%d.1", i/250, i%250), 53)
+		case 2:
+			k = ipvs.FwmarkKey(ipvs.INET, uint32(i))
+		case 3:
+			k = key(ipvs.TCP, fmt.Sprintf("2001:db8::%x", i), 443)
+			dst = func(j int) string { return fmt.Sprintf("2001:db8:1::%x:%x", i, j+1) }
+		}
+		c.addService(newService(k, "wlc"))
+		for j := range i % 4 {
+			c.addDest(k, dest(dst(j), uint16(8000+j), ipvs.Route, int32(j)))
+		}
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// ListDests passes each service's destinations as Dests lists them, in
+// the order of the keys, each once; a key naming no service, one without
+// an address and one whose address is not of its family get an empty
+// list.
+func checkListDests(c *tc) {
+	keys := c.manyServices(300)
+	slices.Reverse(keys)
+	keys = slices.Insert(keys, 150, key(ipvs.TCP, "10.9.9.9", 80),
+		ipvs.ServiceKey{Family: ipvs.INET, Protocol: ipvs.TCP, Port: 80},
+		ipvs.ServiceKey{Family: ipvs.INET6, Protocol: ipvs.TCP, Addr: addr("10.0.0.1"), Port: 80})
+	want := make([][]ipvs.Dest, len(keys))
+	for i, k := range keys {
+		want[i] = c.dests(k)
+	}
+	var got [][]ipvs.Dest
+	err := c.tb.ListDests(keys, func(i int, ds []ipvs.Dest) error {
+		if i != len(got) {
+			c.Errorf("ListDests passed service %d after %d services", i, len(got))
+		}
+		got = append(got, ds)
+		return nil
+	})
+	c.ok(err, "ListDests")
+	if len(got) != len(keys) {
+		c.Fatalf("ListDests passed %d services, want %d", len(got), len(keys))
+	}
+	for i := range keys {
+		if !slices.Equal(got[i], want[i]) {
+			c.Errorf("ListDests, service %d (%s):\n got %s\nwant %s", i, keys[i], fmtDests(got[i]), fmtDests(want[i]))
+		}
+	}
+	for i := 150; i < 153; i++ {
+		if len(want[i]) != 0 {
+			c.Errorf("Dests(%s) of a key without a service: %s", keys[i], fmtDests(want[i]))
+		}
+	}
+	called := false
+	c.ok(c.tb.ListDests(nil, func(int, []ipvs.Dest) error { called = true; return nil }), "ListDests of no services")
+	if called {
+		c.Errorf("ListDests of no services passed one")
+	}
+}
+
+// An error from the callback ends ListDests with that error, passing no
+// further service, and the table works on.
+func checkListDestsStops(c *tc) {
+	keys := c.manyServices(300)
+	errStop := errors.New("stop here")
+	last := -1
+	err := c.tb.ListDests(keys, func(i int, ds []ipvs.Dest) error {
+		last = i
+		if i == 100 {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) {
+		c.Errorf("ListDests stopped by its callback: got error %v, want %v", err, errStop)
+	}
+	if last != 100 {
+		c.Errorf("ListDests passed service %d after its callback failed at 100", last)
+	}
+	n := 0
+	c.ok(c.tb.ListDests(keys, func(i int, ds []ipvs.Dest) error {
+		if len(ds) != i%4 {
+			c.Errorf("after a stopped ListDests: service %d (%s) has %d destinations, want %d", i, keys[i], len(ds), i%4)
+		}
+		n++
+		return nil
+	}), "ListDests after a stopped one")
+	if n != len(keys) {
+		c.Errorf("ListDests after a stopped one passed %d services, want %d", n, len(keys))
+	}
+	c.wantDests(keys[5], dest("172.16.5.1", 8000, ipvs.Route, 0))
 }

@@ -2,10 +2,11 @@
 // ipvs.Table spoken over the generic netlink family "IPVS".
 //
 // A Client owns one netlink socket, bound to one network namespace, and
-// resolves the family once when it is dialled; every method is one kernel
-// command on that socket. Unlike ipvsadm, which opens a socket and looks up
-// the family for every request, a listing of thousands of services costs
-// no more than its messages.
+// resolves the family once when it is dialled; every method but ListDests
+// is one kernel command on that socket. Unlike ipvsadm, which opens a
+// socket and looks up the family for every request, a listing of
+// thousands of services costs no more than its messages, and ListDests
+// decodes them while the kernel prepares the next ones.
 //
 // Errors keep the kernel's errno reachable (errors.Is(err, syscall.ESRCH));
 // a reply that cannot be parsed is an error wrapping syscall.EINVAL, which
