@@ -186,17 +186,21 @@ func (r *runner) stream(tw tableWriter, svcs []ipvs.Service, c *Command) int {
 	if sorted {
 		SortServices(svcs)
 	}
+	keys := make([]ipvs.ServiceKey, len(svcs))
 	for i := range svcs {
-		r.ctx = ctxGetDests
-		ds, err := r.tb.Dests(svcs[i].Key())
-		if err != nil {
-			tw.flush()
-			return r.listFailed(err)
-		}
+		keys[i] = svcs[i].Key()
+	}
+	r.ctx = ctxGetDests
+	err := r.tb.ListDests(keys, func(i int, ds []ipvs.Dest) error {
 		if sorted {
 			SortDests(ds)
 		}
 		tw.entry(&Entry{Service: svcs[i], Dests: ds})
+		return nil
+	})
+	if err != nil {
+		tw.flush()
+		return r.listFailed(err)
 	}
 	if err := tw.flush(); err != nil {
 		return r.listFailed(err)
