@@ -1,6 +1,7 @@
 package ipvsadm
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"lvskit/internal/ipvs"
@@ -81,34 +82,32 @@ func cmpDests(a, b *ipvs.Dest) int32 {
 // word for an INET comparison, four for INET6, the first non-zero
 // wrapped difference deciding.
 func cmpAddrWords(f ipvs.Family, a, b netip.Addr) int32 {
-	wa, wb := addrWords(a), addrWords(b)
 	n := 1
 	if f == ipvs.INET6 {
 		n = 4
 	}
 	for i := 0; i < n; i++ {
-		if r := int32(wa[i] - wb[i]); r != 0 {
+		if r := int32(addrWord(a, i) - addrWord(b, i)); r != 0 {
 			return r
 		}
 	}
 	return 0
 }
 
-// addrWords is the kernel's address union of a as four host-order words.
-func addrWords(a netip.Addr) [4]uint32 {
-	var u [16]byte
+// addrWord is word i of the kernel's address union of a, in host order.
+func addrWord(a netip.Addr, i int) uint32 {
 	switch {
 	case a.Is4():
+		if i > 0 {
+			return 0
+		}
 		b := a.As4()
-		copy(u[:], b[:])
+		return binary.BigEndian.Uint32(b[:])
 	case a.IsValid():
-		u = a.As16()
+		b := a.As16()
+		return binary.BigEndian.Uint32(b[4*i:])
 	}
-	var w [4]uint32
-	for i := range w {
-		w[i] = uint32(u[4*i])<<24 | uint32(u[4*i+1])<<16 | uint32(u[4*i+2])<<8 | uint32(u[4*i+3])
-	}
-	return w
+	return 0
 }
 
 // mergeSort is glibc's msort_with_tmp (the qsort of glibc 2.36, as in
@@ -116,13 +115,36 @@ func addrWords(a netip.Addr) [4]uint32 {
 // taking the left element while cmp(left, right) <= 0. glibc falls back
 // to quicksort only when the array exceeds a quarter of physical memory,
 // which no IPVS table does.
+//
+// Like glibc for elements of more than 32 bytes, a long list is sorted
+// as pointers, and then each element is moved once: the comparisons, and
+// so the order, are the same. A short one (a service's destinations) is
+// sorted in place without allocating.
 func mergeSort[T any](a []T, cmp func(x, y *T) int32) {
-	if len(a) < 2 {
+	n := len(a)
+	if n < 2 {
 		return
 	}
-	tmp := make([]T, len(a))
-	msort(a, tmp, cmp)
+	if n <= shortSort {
+		var tmp [shortSort]T
+		msort(a, tmp[:n], cmp)
+		return
+	}
+	p := make([]*T, 2*n)
+	ptrs, tmp := p[:n], p[n:]
+	for i := range a {
+		ptrs[i] = &a[i]
+	}
+	msort(ptrs, tmp, func(x, y **T) int32 { return cmp(*x, *y) })
+	sorted := make([]T, n)
+	for i, q := range ptrs {
+		sorted[i] = *q
+	}
+	copy(a, sorted)
 }
+
+// shortSort is the longest list mergeSort sorts in place.
+const shortSort = 8
 
 func msort[T any](a, tmp []T, cmp func(x, y *T) int32) {
 	n := len(a)

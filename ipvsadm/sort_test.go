@@ -2,8 +2,10 @@ package ipvsadm
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
+	"slices"
 	"testing"
 
 	"lvskit/internal/ipvs"
@@ -111,6 +113,41 @@ func TestMergeSortComparisonOrder(t *testing.T) {
 	mergeSort(b, func(x, y *int) int32 { return 0 })
 	if want := []int{3, 1, 2, 0}; !reflect.DeepEqual(b, want) {
 		t.Errorf("ties reordered: %v", b)
+	}
+}
+
+// mergeSort sorts long lists through pointers and short ones in place;
+// both make exactly the comparisons, and give exactly the order, of the
+// plain merge sort, also with a comparator that wraps as ipvsadm's do.
+func TestMergeSortPointersSameAsPlain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	type elem struct {
+		v   uint32
+		pad [40]byte // larger than a pointer, as a service is
+	}
+	for n := 0; n <= 3*shortSort+5; n++ {
+		for range 20 {
+			a := make([]elem, n)
+			for i := range a {
+				a[i].v = rng.Uint32()
+				a[i].pad[0] = byte(i)
+			}
+			b := slices.Clone(a)
+			var callsA, callsB []uint64
+			cmp := func(calls *[]uint64) func(x, y *elem) int32 {
+				return func(x, y *elem) int32 {
+					*calls = append(*calls, uint64(x.v)<<32|uint64(y.v))
+					return int32(x.v - y.v)
+				}
+			}
+			mergeSort(a, cmp(&callsA))
+			if n > 1 {
+				msort(b, make([]elem, n), cmp(&callsB))
+			}
+			if !slices.Equal(a, b) || !slices.Equal(callsA, callsB) {
+				t.Fatalf("n=%d: mergeSort differs from the plain merge sort", n)
+			}
+		}
 	}
 }
 
