@@ -571,6 +571,9 @@ func nest(what string, b []byte, typ uint16) ([]byte, error) {
 // missing reports the first attribute in want that is not in seen (both
 // bit sets indexed by attribute type).
 func missing(what string, seen, want uint32) error {
+	if seen&want == want {
+		return nil
+	}
 	for t := range uint16(32) {
 		if want&(1<<t) != 0 && seen&(1<<t) == 0 {
 			return invalid("ipvs: %s: missing attribute %d", what, t)
