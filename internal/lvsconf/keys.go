@@ -102,7 +102,7 @@ func init() {
 		"active_cmd":                  {g, 1, false, wordKey(func(p *parser) *string { return &cfg(p).ActiveCmd })},
 		"inactive_cmd":                {g, 1, false, wordKey(func(p *parser) *string { return &cfg(p).InactiveCmd })},
 		"monitor_links":               {g, 1, false, intKey(func(p *parser) *int64 { return &cfg(p).MonitorLinks }, math.MinInt64, math.MaxInt64)},
-		"hard_shutdown":               {g, 1, false, boolKey(func(p *parser) *bool { return &cfg(p).HardShutdown })},
+		"hard_shutdown":               {g, 1, false, inert(boolKey(func(p *parser) *bool { return &cfg(p).HardShutdown }), "lvsd restarts a nanny that dies and never shuts the director down for it")},
 		"syncdaemon":                  {g, 1, false, boolKey(func(p *parser) *bool { return &cfg(p).SyncDaemon })},
 		"syncd_iface":                 {g, 1, false, wordKey(func(p *parser) *string { return &cfg(p).SyncdIface })},
 		"syncd_id":                    {g, 1, false, intKey(func(p *parser) *int64 { return &cfg(p).SyncdID }, 0, 255)},
@@ -152,6 +152,9 @@ func init() {
 			return nil
 		}, "")},
 		"weight": {sb, 1, false, intKey(func(p *parser) *int64 { return &rs(p).Weight }, 0, 65535)},
+	}
+	for k, d := range extKeys() {
+		keys[k] = d
 	}
 }
 

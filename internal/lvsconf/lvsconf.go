@@ -52,13 +52,16 @@ type Config struct {
 	ActiveCmd                 string // active_cmd: run when the director becomes active
 	InactiveCmd               string // inactive_cmd: run when it becomes inactive
 	MonitorLinks              int64  // monitor_links: non-zero to watch the NICs' links
-	HardShutdown              bool   // hard_shutdown: a dead nanny shuts the director down (Piranha)
+	HardShutdown              bool   // hard_shutdown: Piranha's "a dead nanny shuts the director down"; unused
 	SyncDaemon                bool   // syncdaemon: run the IPVS connection sync daemon
 	SyncdIface                string // syncd_iface: its multicast interface
 	SyncdID                   int64  // syncd_id: its sync id (0-255)
 	TCPTimeout                int64  // tcp_timeout, tcpfin_timeout, udp_timeout: IPVS
 	TCPFinTimeout             int64  // connection timeouts in seconds, 0 for the
 	UDPTimeout                int64  // kernel's current value
+
+	// HeartbeatSecretFile is an extension (see Extensions).
+	HeartbeatSecretFile string
 
 	Virtuals  []Virtual // virtual blocks, in file order
 	Failovers []Virtual // failover blocks, in file order
@@ -97,6 +100,11 @@ type Virtual struct {
 	StopCmd       string
 	Master        netip.Addr // legacy, unused (none if invalid)
 	Dirs          []string   // legacy, unused
+	// Check, CheckInterval, Fall and Rise are extensions (see
+	// Extensions); zero is unset.
+	Check         string
+	CheckInterval int64
+	Fall, Rise    int64
 	Servers       []Server
 }
 

@@ -323,3 +323,59 @@ func TestParseInetAton(t *testing.T) {
 		}
 	}
 }
+
+// The extension keys parse, print back, reach nanny's argv, and agree
+// with the table that documents them.
+func TestExtensions(t *testing.T) {
+	c, w := parse(t, "heartbeat_secret_file = /etc/lvskit/hb.key\nvirtual web {\n check = http\n check_interval = 2\n fall = 3\n rise = 2\n}\n")
+	if len(w) != 0 {
+		t.Errorf("warnings: %v", w)
+	}
+	v := c.Virtuals[0]
+	if c.HeartbeatSecretFile != "/etc/lvskit/hb.key" || v.Check != "http" || v.CheckInterval != 2 || v.Fall != 3 || v.Rise != 2 {
+		t.Errorf("parsed %+v", v)
+	}
+	roundTrip(t, c)
+	got := strings.Join(v.NannyArgs(), " ")
+	if want := "--check http --check-interval 2 --fall 3 --rise 2"; got != want {
+		t.Errorf("NannyArgs = %q, want %q", got, want)
+	}
+	if args := (&Virtual{}).NannyArgs(); args != nil {
+		t.Errorf("NannyArgs of an unset virtual = %q", args)
+	}
+	flags := map[string]bool{}
+	for _, a := range v.NannyArgs() {
+		if strings.HasPrefix(a, "--") {
+			flags[a] = true
+		}
+	}
+	for _, e := range Extensions {
+		def, ok := keys[e.Key]
+		if !ok {
+			t.Errorf("%s: declared but not parsed", e.Key)
+			continue
+		}
+		if want := map[string]scope{"global": global, "virtual": virtualBlock}[e.Scope]; !def.in(want) || len(def.scopes) != 1 {
+			t.Errorf("%s: scopes %v, table says %s", e.Key, def.scopes, e.Scope)
+		}
+		if e.NannyFlag != "" && !flags[e.NannyFlag] {
+			t.Errorf("%s: %s not in NannyArgs", e.Key, e.NannyFlag)
+		}
+		delete(flags, e.NannyFlag)
+	}
+	if len(flags) != 0 {
+		t.Errorf("NannyArgs passes flags the table does not declare: %v", flags)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"virtual v {\n check = ftp\n}\n", `lvs.cf:2:10: check: invalid argument "ftp" (one of tcp, send, program, http, https, icmp, udp, dns, smtp)`},
+		{"virtual v {\n fall = 0\n}\n", "lvs.cf:2:9: fall: integer out of range: 0 (from 1 to 2147483647)"},
+		{"virtual v {\n rise = x\n}\n", `lvs.cf:2:9: rise: integer expected, got "x" (a number: decimal, 0x hex, or 0 octal)`},
+		{"heartbeat_secret_file = hb.key\n", `lvs.cf:1:25: heartbeat_secret_file: absolute path expected, got "hb.key" (pulse may run from any directory)`},
+		{"check = tcp\n", "lvs.cf:1:1: check: unknown command at the top level (it belongs in a virtual block)"},
+	} {
+		_, _, err := Parse("lvs.cf", []byte(tc.src), testOptions)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q:\n got %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}

@@ -54,6 +54,7 @@ func Format(c *Config) ([]byte, error) {
 	w.int("tcp_timeout", c.TCPTimeout, d.TCPTimeout)
 	w.int("tcpfin_timeout", c.TCPFinTimeout, d.TCPFinTimeout)
 	w.int("udp_timeout", c.UDPTimeout, d.UDPTimeout)
+	w.word("heartbeat_secret_file", c.HeartbeatSecretFile, d.HeartbeatSecretFile)
 	for _, v := range c.Virtuals {
 		w.virtual("virtual", &v)
 	}
@@ -161,6 +162,10 @@ func (w *writer) virtual(kind string, v *Virtual) {
 		}
 		w.line(w.indent, "dirs", "[ "+strings.Join(items, " ")+" ]")
 	}
+	w.word("check", v.Check, d.Check)
+	w.int("check_interval", v.CheckInterval, d.CheckInterval)
+	w.int("fall", v.Fall, d.Fall)
+	w.int("rise", v.Rise, d.Rise)
 	for _, s := range v.Servers {
 		fmt.Fprintf(&w.b, "\n%sserver %s {\n", w.indent, w.quote(s.Name, true))
 		in := w.indent + "    "
