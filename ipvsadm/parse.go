@@ -263,12 +263,7 @@ func (st *parseState) commandChecks() *Error {
 		}
 
 	case CmdAddServer, CmdEditServer:
-		// Direct routing and tunnelling cannot change the port: ipvsadm
-		// silently sends the virtual port whatever -r said. A fwmark
-		// service has no port of its own (0 = the packet's port).
-		if st.svc.Fwmark == 0 && (st.dest.Fwd == ipvs.Route || st.dest.Fwd == ipvs.Tunnel) {
-			st.dest.Port = st.svc.Port
-		}
+		st.dest.Port = ipvs.RealPort(st.svc.ServiceKey, st.dest.Fwd, st.dest.Port)
 		if ipvs.FamilyOf(st.dest.Addr) != st.svc.Family && st.dest.Fwd != ipvs.Tunnel {
 			return parseFail("Different address family is allowed only for tunneling servers")
 		}

@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"ipvsadm":  func() { os.Exit(runIpvsadm(os.Args)) },
 		"ipvsfake": func() { os.Exit(runIpvsfake(os.Args[1:])) },
+		"lvsd":     func() { os.Exit(runLvsd(os.Args)) },
 	})
 }
 
@@ -55,7 +56,9 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       *update,
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"status": cmdStatus,
+			"status":  cmdStatus,
+			"signal":  cmdSignal,
+			"waitfor": cmdWaitFor,
 		},
 		Setup: setupEnv(t),
 	})
@@ -223,12 +226,20 @@ func TestSortedGroups(t *testing.T) {
 // the table afterwards whatever happened.
 func runIpvsadm(args []string) int {
 	path := os.Getenv(envState)
-	ft, err := fake.Load(path)
+	status := 125
+	err := withFake(path, func(ft *fake.Table) error {
+		status = ipvsadmEnv(ft).Run(args)
+		return nil
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "test wiring:", err)
 		return 125
 	}
-	env := &ipvsadm.Env{
+	return status
+}
+
+func ipvsadmEnv(ft *fake.Table) *ipvsadm.Env {
+	return &ipvsadm.Env{
 		Stdin:      os.Stdin,
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
@@ -237,12 +248,6 @@ func runIpvsadm(args []string) int {
 		ConnPath:   os.Getenv(envConn),
 		Privileged: true,
 	}
-	status := env.Run(args)
-	if err := ft.Save(path); err != nil {
-		fmt.Fprintln(os.Stderr, "test wiring:", err)
-		return 125
-	}
-	return status
 }
 
 // ipvsfake steers the fake table of a script. Usage:
@@ -272,11 +277,10 @@ func ipvsfake(args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("no command")
 	}
-	path := os.Getenv(envState)
-	ft, err := fake.Load(path)
-	if err != nil {
-		return err
-	}
+	return withFake(os.Getenv(envState), func(ft *fake.Table) error { return steerFake(ft, args) })
+}
+
+func steerFake(ft *fake.Table, args []string) error {
 	cmd, args := args[0], args[1:]
 	switch {
 	case cmd == "unavailable" && len(args) == 0:
@@ -375,7 +379,7 @@ func ipvsfake(args []string) error {
 	default:
 		return fmt.Errorf("usage: see testscripts/script_test.go (got %q)", strings.Join(append([]string{cmd}, args...), " "))
 	}
-	return ft.Save(path)
+	return nil
 }
 
 // parseSvc reads PROTO:ADDR:PORT, fwm:MARK or fwm6:MARK.

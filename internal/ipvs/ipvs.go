@@ -329,6 +329,18 @@ type Dest struct {
 // Key returns the destination's identity within its service.
 func (d Dest) Key() DestKey { return DestKey{Addr: d.Addr, Port: d.Port} }
 
+// RealPort is the port a destination of svc forwarded with fwd gets when
+// port is asked for, as ipvsadm sends it: direct routing and tunnelling
+// cannot change the port, so ipvsadm silently sends the virtual port
+// instead; a firewall-mark service has no port of its own (0 = the
+// packet's port) and keeps the one asked for.
+func RealPort(svc ServiceKey, fwd FwdMethod, port uint16) uint16 {
+	if svc.Fwmark == 0 && (fwd == Route || fwd == Tunnel) {
+		return svc.Port
+	}
+	return port
+}
+
 // Family returns the destination's address family.
 func (d Dest) Family() Family { return FamilyOf(d.Addr) }
 

@@ -1,0 +1,373 @@
+// Package lvsd is the director daemon: it reads lvs.cf, makes the
+// kernel's IPVS table hold the virtual services it describes, and runs
+// one monitor (nanny) per real server, as Piranha's lvsd did.
+//
+// Unlike Piranha's it never flushes the table. It adopts what it finds
+// and reconciles: the services lvs.cf describes are compared with the
+// kernel's and only what differs is changed, in place where the kernel
+// can edit (scheduler, persistence, weight), so established connections
+// survive a start, a reload (SIGHUP) or a restart. Services it does not
+// manage are never touched. A monitor that dies is restarted with a
+// growing delay; nothing a monitor does takes the director down.
+//
+// Who owns what, so that lvsd and the monitors never fight: lvsd owns
+// the timeouts, the master sync daemon, the virtual services, which real
+// servers a service may have and how they are forwarded, and the sorry
+// server. Each monitor owns its real server's presence and weight as its
+// checks dictate: it adds the server after a successful check, as
+// Piranha's nanny does, and takes it out (or quiesces it) on failure.
+package lvsd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/syslog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"lvskit/internal/ipvs"
+	"lvskit/internal/ipvs/netlink"
+	"lvskit/internal/lvsconf"
+)
+
+// Exit statuses (lvsd(8)).
+const (
+	exitOK      = 0 // stopped by a signal, or --check found no error
+	exitUsage   = 1 // bad command line or lvs.cf, as Piranha
+	exitSystem  = 2 // IPVS, the pid file or the state file unusable
+	exitRunning = 3 // another lvsd holds the pid file
+)
+
+// Defaults of Piranha's paths.
+const (
+	DefaultConfig    = "/etc/sysconfig/ha/lvs.cf"
+	DefaultPidFile   = "/var/run/lvs.pid"
+	DefaultStateFile = "/var/run/lvsd.managed"
+)
+
+// Env is what lvsd needs from the system; tests replace parts of it.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Open opens the IPVS table.
+	Open func() (ipvs.Table, error)
+	// Parse resolves hostnames and service names in lvs.cf.
+	Parse lvsconf.Options
+	// Syslog connects to the system log; nil, or an error, logs to
+	// Stderr instead.
+	Syslog func() (*syslog.Writer, error)
+	// Terminal reports whether a stream is a terminal (for colour).
+	Terminal func(io.Writer) bool
+	// Tick is the period of lvsd's housekeeping (sorry servers,
+	// retries); zero is 5 s, Piranha's.
+	Tick time.Duration
+	// Detach turns the process into a daemon for --nofork (new
+	// session, standard streams on /dev/null); nil does nothing.
+	Detach func() error
+	// Daemonize starts lvsd again in the background and returns its
+	// exit status once it is ready or has failed; nil runs in the
+	// foreground as with --nofork.
+	Daemonize func(args []string) int
+	// Ready tells whoever started lvsd that it runs (the parent of
+	// Daemonize, systemd); nil tells nobody.
+	Ready func(err error)
+}
+
+func (e *Env) tick() time.Duration {
+	if e.Tick > 0 {
+		return e.Tick
+	}
+	return 5 * time.Second
+}
+
+// Main runs lvsd with the process's surroundings.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &Env{
+		Stdout: stdout,
+		Stderr: stderr,
+		Open:   openTable,
+		Parse:  systemLookups(),
+		Syslog: func() (*syslog.Writer, error) {
+			return syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "lvsd")
+		},
+		Terminal:  isTerminal,
+		Detach:    detach,
+		Daemonize: daemonize,
+		Ready:     notifyReady,
+	}
+	return env.Run(args)
+}
+
+// openTable opens the kernel's table, loading ip_vs first if need be.
+func openTable() (ipvs.Table, error) {
+	c, err := netlink.Dial(nil)
+	if errors.Is(err, ipvs.ErrNotAvailable) {
+		if modprobe() == nil {
+			c, err = netlink.Dial(nil)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// flags are lvsd's options: Piranha's, then lvskit's.
+func flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "configfile", Aliases: []string{"c"}, Value: DefaultConfig, Usage: "read `FILE` as lvs.cf"},
+		&cli.BoolFlag{Name: "verbose", DisableDefaultText: true, Aliases: []string{"v"}, Usage: "log debugging detail, and run every nanny with -v"},
+		&cli.BoolFlag{Name: "nodaemon", DisableDefaultText: true, Aliases: []string{"n"}, Usage: "stay in the foreground and log to stderr"},
+		&cli.BoolFlag{Name: "test-start", DisableDefaultText: true, Aliases: []string{"t"}, Usage: "change nothing and start no monitor; log what would be done"},
+		&cli.BoolFlag{Name: "nofork", DisableDefaultText: true, Usage: "run as a daemon without forking (how pulse and systemd start lvsd)"},
+		&cli.StringFlag{Name: "check", Usage: "validate `FILE` and print the ipvsadm commands it implies; touch nothing"},
+		&cli.BoolFlag{Name: "keep", DisableDefaultText: true, Usage: "at exit, leave the virtual services and real servers in the table"},
+		&cli.StringFlag{Name: "pidfile", Value: DefaultPidFile, Usage: "write the process id to `FILE`"},
+		&cli.StringFlag{Name: "statefile", Value: DefaultStateFile, Usage: "remember in `FILE` which virtual services lvsd manages"},
+		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour messages on a terminal: `WHEN` is auto, always or never"},
+		&cli.BoolFlag{Name: "version", DisableDefaultText: true, Usage: "print the version and exit"},
+		&cli.BoolFlag{Name: "help", DisableDefaultText: true, Aliases: []string{"?", "usage"}, Usage: "print this help and exit"},
+	}
+}
+
+// Run runs one lvsd and returns its exit status.
+func (e *Env) Run(args []string) int {
+	status := exitOK
+	app := &cli.App{
+		Name:                   "lvsd",
+		Usage:                  "keep the IPVS table as lvs.cf describes it and monitor the real servers",
+		UsageText:              "lvsd [-c FILE] [-n | --nofork] [-v] [-t] [--keep] | lvsd --check FILE",
+		Flags:                  flags(),
+		HideHelp:               true,
+		HideHelpCommand:        true,
+		HideVersion:            true,
+		UseShortOptionHandling: true,
+		Writer:                 e.Stdout,
+		ErrWriter:              e.Stderr,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return err
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+		Action: func(c *cli.Context) error {
+			status = e.action(c, args)
+			return nil
+		},
+	}
+	if err := app.RunContext(context.Background(), args); err != nil {
+		fmt.Fprintf(e.Stderr, "lvsd: bad argument: %v\nTry 'lvsd --help' for more information.\n", err)
+		return exitUsage
+	}
+	return status
+}
+
+func (e *Env) action(c *cli.Context, args []string) int {
+	switch {
+	case c.Bool("help"):
+		cli.ShowAppHelp(c)
+		return exitOK
+	case c.Bool("version"):
+		v, built := version()
+		fmt.Fprintf(e.Stdout, "Program Version:\tlvsd %s\nBuilt:\t\t\t%s\nA component of:\t\tlvskit\n", v, built)
+		return exitOK
+	case c.NArg() > 0:
+		fmt.Fprintf(e.Stderr, "lvsd: unexpected arguments: %s\n", c.Args().First())
+		return exitUsage
+	}
+	p := painter{}
+	switch c.String("color") {
+	case "always":
+		p.on = true
+	case "never":
+	case "auto":
+		p.on = os.Getenv("NO_COLOR") == "" && e.Terminal != nil
+	default:
+		fmt.Fprintf(e.Stderr, "lvsd: bad argument --color %q: auto, always or never\n", c.String("color"))
+		return exitUsage
+	}
+	errPaint := painter{on: p.on && (c.String("color") == "always" || e.Terminal(e.Stderr))}
+	outPaint := painter{on: p.on && (c.String("color") == "always" || e.Terminal(e.Stdout))}
+	opt := Options{Verbose: c.Bool("verbose"), NoDaemon: c.Bool("nodaemon")}
+
+	if file := c.String("check"); file != "" {
+		cfg, ok := e.load(file, func(msg string) { fmt.Fprintf(e.Stderr, "lvsd: %s\n", errPaint.warn(msg)) }, errPaint)
+		if !ok {
+			return exitUsage
+		}
+		writeCheck(e.Stdout, file, cfg, opt, outPaint)
+		return exitOK
+	}
+
+	file := c.String("configfile")
+	// Parse before detaching, so that a bad file is reported where it
+	// was started.
+	cfg, ok := e.load(file, func(msg string) { fmt.Fprintf(e.Stderr, "lvsd: %s\n", errPaint.warn(msg)) }, errPaint)
+	if !ok {
+		return exitUsage
+	}
+	if !opt.NoDaemon && !c.Bool("nofork") && e.Daemonize != nil {
+		return e.Daemonize(args)
+	}
+
+	log := &logger{w: e.Stderr, paint: errPaint, verbose: opt.Verbose}
+	if !opt.NoDaemon {
+		if e.Detach != nil {
+			if err := e.Detach(); err != nil {
+				fmt.Fprintf(e.Stderr, "lvsd: %v\n", err)
+				return exitSystem
+			}
+		}
+		if e.Syslog != nil {
+			if w, err := e.Syslog(); err == nil {
+				log = &logger{sys: w, verbose: opt.Verbose}
+			}
+		}
+	}
+	return e.serve(c, file, cfg, opt, log)
+}
+
+// load reads and parses lvs.cf, reporting warnings with warn and an
+// error on stderr.
+func (e *Env) load(file string, warn func(string), p painter) (*lvsconf.Config, bool) {
+	cfg, warnings, err := e.parse(file)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.err(err.Error()))
+		return nil, false
+	}
+	for _, w := range warnings {
+		warn("warning: " + w.String())
+	}
+	return cfg, true
+}
+
+func (e *Env) parse(file string) (*lvsconf.Config, []lvsconf.Warning, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to open %s: %w", file, unwrapPath(err))
+	}
+	return lvsconf.Parse(file, data, e.Parse)
+}
+
+// unwrapPath drops the path an *os.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// serve runs the director until SIGTERM or SIGINT.
+func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Options, log *logger) int {
+	ready := func(err error) {
+		if e.Ready != nil {
+			e.Ready(err)
+		}
+	}
+	fail := func(status int, format string, args ...any) int {
+		err := fmt.Errorf(format, args...)
+		log.errf("%v", err)
+		ready(err)
+		return status
+	}
+	pid, err := lockPidFile(c.String("pidfile"))
+	if err != nil {
+		var running errRunning
+		if errors.As(err, &running) {
+			return fail(exitRunning, "%v", err)
+		}
+		return fail(exitSystem, "%v", err)
+	}
+	defer pid.release()
+
+	// Signals are caught before the table is touched, so that none is
+	// lost between the first change and the loop.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
+	table, err := e.Open()
+	if err != nil {
+		if errors.Is(err, ipvs.ErrNotAvailable) {
+			return fail(exitSystem, "cannot open the IPVS table: %v (is the ip_vs module available?)", err)
+		}
+		return fail(exitSystem, "cannot open the IPVS table: %v", err)
+	}
+	defer table.Close()
+	managed, err := readManaged(c.String("statefile"))
+	if err != nil {
+		return fail(exitSystem, "%v", err)
+	}
+
+	d := &director{
+		env: e, opt: opt, file: file, keep: c.Bool("keep"), test: c.Bool("test-start"),
+		table: table, log: log, spawn: newSpawner(), now: time.Now,
+		cfg: cfg, want: StateOf(cfg, opt), managed: managed, stateFile: c.String("statefile"),
+		started: map[ipvs.ServiceKey]time.Time{}, monitors: map[monKey]*monitor{},
+		exited: make(chan *monitor), restart: make(chan *monitor),
+	}
+	log.infof("starting with %s (pid %d)", file, os.Getpid())
+	d.reconcile()
+	ready(nil)
+
+	tick := time.NewTicker(e.tick())
+	defer tick.Stop()
+	for {
+		select {
+		case s := <-sigs:
+			switch s {
+			case syscall.SIGHUP:
+				log.infof("rereading configuration file")
+				d.reload()
+			default:
+				log.infof("shutting down due to signal %d", s.(syscall.Signal))
+				d.shutdown()
+				return exitOK
+			}
+		case m := <-d.exited:
+			d.died(m)
+		case m := <-d.restart:
+			if d.monitors[m.key] == m && m.retry != nil {
+				d.launch(m)
+			}
+		case <-tick.C:
+			d.tick()
+		}
+	}
+}
+
+// reload re-reads lvs.cf; a file that does not parse leaves the running
+// configuration in force.
+func (d *director) reload() {
+	cfg, warnings, err := d.env.parse(d.file)
+	if err != nil {
+		d.log.errf("%v; keeping the running configuration", err)
+		return
+	}
+	for _, w := range warnings {
+		d.log.warnf("warning: %s", w.String())
+	}
+	d.cfg, d.want = cfg, StateOf(cfg, d.opt)
+	d.reconcile()
+}
+
+// version is the module version lvsd was built from, and its build time.
+func version() (string, string) {
+	v, built := "(devel)", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				built = s.Value
+			}
+		}
+	}
+	return v, built
+}
