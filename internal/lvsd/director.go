@@ -25,12 +25,12 @@ type director struct {
 	spawn *spawner
 	now   func() time.Time
 
-	cfg     *lvsconf.Config
-	want    State
-	applied *State           // the state last applied in full, nil before
-	managed []ipvs.ServiceKey // the services lvsd owns, as in the state file
-	dirty   bool              // the last reconcile failed somewhere: retry
-	started map[ipvs.ServiceKey]time.Time // when each virtual service was first wanted
+	cfg       *lvsconf.Config
+	want      State
+	applied   *State                        // the state last applied in full, nil before
+	managed   []ipvs.ServiceKey             // the services lvsd owns, as in the state file
+	dirty     bool                          // the last reconcile failed somewhere: retry
+	started   map[ipvs.ServiceKey]time.Time // when each virtual service was first wanted
 	stateFile string
 
 	monitors map[monKey]*monitor
