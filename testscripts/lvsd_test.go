@@ -3,6 +3,7 @@ package testscripts
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +16,9 @@ import (
 
 	"lvskit/internal/ipvs"
 	"lvskit/internal/ipvs/fake"
+	"lvskit/internal/lvsconf"
 	"lvskit/internal/lvsd"
+	"lvskit/ipvsadm"
 )
 
 // withFake runs fn on the script's fake table, loaded from its state file
@@ -167,8 +170,29 @@ func runLvsd(args []string) int {
 		Open:     func() (ipvs.Table, error) { return openFileTable(path) },
 		Terminal: func(io.Writer) bool { return false },
 		Tick:     tick,
+		Parse:    testLookups(),
 	}
 	return env.Run(args)
+}
+
+// testLookups resolve names in lvs.cf from the test's hosts and services
+// files, as ipvsadm's do.
+func testLookups() lvsconf.Options {
+	r := &ipvsadm.SystemResolver{HostsPath: os.Getenv(envHosts), ServicesPath: os.Getenv(envServices)}
+	return lvsconf.Options{
+		LookupHost: func(name string) (netip.Addr, error) {
+			if a, ok := r.LookupHost4(name); ok {
+				return a, nil
+			}
+			return netip.Addr{}, fmt.Errorf("%s: no such host", name)
+		},
+		LookupPort: func(name string) (int, error) {
+			if p, ok := r.LookupPort(name, "tcp"); ok {
+				return int(p), nil
+			}
+			return 0, fmt.Errorf("%s: no such service", name)
+		},
+	}
 }
 
 // cmdSignal sends a signal to the process whose pid a file holds (lvsd's

@@ -179,19 +179,14 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		fmt.Fprintf(e.Stderr, "lvsd: unexpected arguments: %s\n", c.Args().First())
 		return exitUsage
 	}
-	p := painter{}
-	switch c.String("color") {
-	case "always":
-		p.on = true
-	case "never":
-	case "auto":
-		p.on = os.Getenv("NO_COLOR") == "" && e.Terminal != nil
-	default:
-		fmt.Fprintf(e.Stderr, "lvsd: bad argument --color %q: auto, always or never\n", c.String("color"))
+	when := c.String("color")
+	if when != "auto" && when != "always" && when != "never" {
+		fmt.Fprintf(e.Stderr, "lvsd: bad argument --color %q: auto, always or never\n", when)
 		return exitUsage
 	}
-	errPaint := painter{on: p.on && (c.String("color") == "always" || e.Terminal(e.Stderr))}
-	outPaint := painter{on: p.on && (c.String("color") == "always" || e.Terminal(e.Stdout))}
+	term := func(w io.Writer) bool { return e.Terminal != nil && e.Terminal(w) }
+	errPaint := painter{on: colorOn(when, os.Getenv("NO_COLOR"), term(e.Stderr))}
+	outPaint := painter{on: colorOn(when, os.Getenv("NO_COLOR"), term(e.Stdout))}
 	opt := Options{Verbose: c.Bool("verbose"), NoDaemon: c.Bool("nodaemon")}
 
 	if file := c.String("check"); file != "" {
@@ -229,6 +224,18 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		}
 	}
 	return e.serve(c, file, cfg, opt, log)
+}
+
+// colorOn decides whether to colour a stream: always and never are
+// orders; auto colours a terminal unless NO_COLOR is set (no-color.org).
+func colorOn(when, noColor string, terminal bool) bool {
+	switch when {
+	case "always":
+		return true
+	case "auto":
+		return terminal && noColor == ""
+	}
+	return false
 }
 
 // load reads and parses lvs.cf, reporting warnings with warn and an
