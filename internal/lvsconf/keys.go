@@ -128,9 +128,11 @@ func init() {
 			}
 			return portKey(func(p *parser) *uint16 { return &vs(p).Port }, true)(p, key, v)
 		}},
-		"protocol":       {vb, 1, false, enumKey(func(p *parser) *string { return &vs(p).Protocol }, "tcp", "udp")},
-		"scheduler":      {vb, 1, false, enumKey(func(p *parser) *string { return &vs(p).Scheduler }, schedulers...)},
-		"persistent":     {vb, 1, false, intKey(func(p *parser) *int64 { return &vs(p).Persistent }, 0, math.MaxInt32)},
+		"protocol":  {vb, 1, false, enumKey(func(p *parser) *string { return &vs(p).Protocol }, "tcp", "udp")},
+		"scheduler": {vb, 1, false, enumKey(func(p *parser) *string { return &vs(p).Scheduler }, schedulers...)},
+		// ipvsadm -p refuses more than 31 days, so Piranha's lvsd failed
+		// to create such a service.
+		"persistent":     {vb, 1, false, intKey(func(p *parser) *int64 { return &vs(p).Persistent }, 0, 2678400)},
 		"pmask":          {vb, 1, false, pmaskKey},
 		"send":           {vb, 1, false, checkKey(func(p *parser) *string { return &vs(p).Send })},
 		"expect":         {vb, 1, false, checkKey(func(p *parser) *string { return &vs(p).Expect })},
