@@ -107,8 +107,12 @@ func (d *director) apply(want State) (changes, failed int) {
 		if op.Kind == AddService {
 			d.log.infof("starting virtual service %s active: %d", op.Virtual, op.Service.Port)
 		}
-		if op.Kind == DelService && op.Virtual != "" {
-			d.log.infof("shutting down virtual service %s", op.Virtual)
+		if op.Kind == DelService {
+			if op.Virtual != "" {
+				d.log.infof("shutting down virtual service %s", op.Virtual)
+			} else {
+				d.log.infof("shutting down virtual service %s, which lvsd managed and lvs.cf no longer has", serviceArg(op.Service.ServiceKey))
+			}
 		}
 		if d.test {
 			d.log.infof("test-start, not run: %s", op)
