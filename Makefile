@@ -27,13 +27,18 @@ test-host:
 # kernel's IPVS (the contract suite among them), then every ipvsadm
 # scenario run with upstream ipvsadm and with ours, compared byte for
 # byte, then both loading the ip_vs module themselves, then our
-# ipvsadm-save and ipvsadm-restore against Debian's.
+# ipvsadm-save and ipvsadm-restore against Debian's, then lvsd with real
+# HTTP traffic through a NAT virtual service across a reload and a
+# restart.
 test-lab: lab-prepare
 	$(LAB) gotest ./internal/ipvs/netlink
 	testscripts/vm/ipvsadm-diff/diff.sh
 	CGO_ENABLED=0 $(GO) build -o bin/ipvsadm ./cmd/ipvsadm
 	$(LAB) run --bin bin/ipvsadm testscripts/vm/modprobe.sh
 	$(LAB) run --bin bin/ipvsadm --file scripts:/lvskit/scripts testscripts/vm/save-restore-scripts.sh
+	CGO_ENABLED=0 $(GO) build -o bin/lvsd ./cmd/lvsd
+	CGO_ENABLED=0 $(GO) build -o bin/labhttp ./testscripts/vm/labhttp
+	$(LAB) run --bin bin/lvsd --bin bin/labhttp testscripts/vm/lvsd-traffic.sh
 
 lab-prepare:
 	$(LAB) prepare
