@@ -18,6 +18,9 @@ type Virtual struct {
 	Sorry *ipvs.Dest
 	// Timeout is the block's check interval, in seconds.
 	Timeout int64
+	// Port is the virtual port as lvs.cf gives it, even for a
+	// firewall-mark service.
+	Port uint16
 }
 
 // Real is an active real server: its destination at the configured
@@ -43,7 +46,7 @@ func Desired(cfg *lvsconf.Config, opt Options) []Virtual {
 		if !v.Active {
 			continue
 		}
-		d := Virtual{Name: v.Name, Service: service(v), Timeout: v.Timeout}
+		d := Virtual{Name: v.Name, Service: service(v), Timeout: v.Timeout, Port: v.Port}
 		fwd := fwdMethod(cfg.Network)
 		for j := range v.Servers {
 			s := &v.Servers[j]

@@ -25,11 +25,14 @@ type director struct {
 	spawn *spawner
 	now   func() time.Time
 
-	cfg       *lvsconf.Config
-	want      State
-	applied   *State                        // the state last applied in full, nil before
-	managed   []ipvs.ServiceKey             // the services lvsd owns, as in the state file
-	dirty     bool                          // the last reconcile failed somewhere: retry
+	cfg     *lvsconf.Config
+	want    State
+	applied *State            // the state last applied in full, nil before
+	managed []ipvs.ServiceKey // the services lvsd owns, as in the state file
+	dirty   bool              // the last reconcile failed somewhere: retry
+	// retryAt is when to retry; retryWait doubles while retries fail.
+	retryAt   time.Time
+	retryWait time.Duration
 	started   map[ipvs.ServiceKey]time.Time // when each virtual service was first wanted
 	stateFile string
 
@@ -59,7 +62,7 @@ func (d *director) reconcile() {
 	}
 	d.stopMonitors(stop)
 
-	changes, failed := d.apply(want)
+	changes, failed, missing := d.apply(want)
 	for _, v := range want.Virtuals {
 		if _, ok := d.started[v.Service.ServiceKey]; !ok {
 			d.started[v.Service.ServiceKey] = d.now()
@@ -71,6 +74,11 @@ func (d *director) reconcile() {
 		}
 	}
 	for _, v := range want.Virtuals {
+		// A monitor would only fail to add its server to a service
+		// that could not be created; it starts when a retry creates it.
+		if missing[v.Service.ServiceKey] {
+			continue
+		}
 		for _, r := range v.Servers {
 			k := monKey{v.Service.ServiceKey, r.Dest.Key()}
 			if _, ok := d.monitors[k]; !ok {
@@ -93,19 +101,25 @@ func failedText(n int) string {
 }
 
 // apply plans and makes the table changes, and returns how many were
-// made and how many failed. A failure is logged and retried at the next
-// tick; it never stops lvsd.
-func (d *director) apply(want State) (changes, failed int) {
+// made and how many failed, and the services it failed to create. A
+// failure is logged and retried later (see tick); it never stops lvsd.
+func (d *director) apply(want State) (changes, failed int, missing map[ipvs.ServiceKey]bool) {
+	missing = map[ipvs.ServiceKey]bool{}
 	act, err := readActual(d.table, want)
 	if err != nil {
 		d.log.errf("cannot read the IPVS table: %v", err)
-		d.dirty = true
-		return 0, 1
+		d.failed()
+		for _, v := range want.Virtuals {
+			missing[v.Service.ServiceKey] = true
+		}
+		return 0, 1, missing
 	}
 	managed := union(d.managed, keysOf(want))
 	for _, op := range Plan(d.applied, want, d.managed, act) {
 		if op.Kind == AddService {
-			d.log.infof("starting virtual service %s active: %d", op.Virtual, op.Service.Port)
+			// Piranha's text, with the virtual port even for a
+			// firewall-mark service.
+			d.log.infof("starting virtual service %s active: %d", op.Virtual, want.port(op.Service.ServiceKey))
 		}
 		if op.Kind == DelService {
 			if op.Virtual != "" {
@@ -120,6 +134,9 @@ func (d *director) apply(want State) (changes, failed int) {
 		}
 		if err := op.Apply(d.table); err != nil {
 			failed++
+			if op.Kind == AddService {
+				missing[op.Service.ServiceKey] = true
+			}
 			if op.Virtual != "" {
 				d.log.errf("ipvsadm failed for virtual server %s!: %s: %v", op.Virtual, op, err)
 			} else {
@@ -131,8 +148,10 @@ func (d *director) apply(want State) (changes, failed int) {
 		d.log.infof("%s", op)
 	}
 	d.managed = managed
-	d.dirty = failed > 0
-	if failed == 0 {
+	if failed > 0 {
+		d.failed()
+	} else {
+		d.dirty, d.retryWait = false, 0
 		st := want
 		d.applied = &st
 		d.managed = keysOf(want)
@@ -142,7 +161,16 @@ func (d *director) apply(want State) (changes, failed int) {
 			d.log.errf("%v", err)
 		}
 	}
-	return changes, failed
+	return changes, failed, missing
+}
+
+// failed schedules a retry: after one tick, then twice as long each time
+// it fails again, up to five minutes, so that a lasting failure is not
+// logged every few seconds.
+func (d *director) failed() {
+	d.dirty = true
+	d.retryWait = min(max(2*d.retryWait, d.env.tick()), 5*time.Minute)
+	d.retryAt = d.now().Add(d.retryWait)
 }
 
 // readActual reads the part of the table want concerns.
@@ -233,12 +261,14 @@ func (d *director) died(m *monitor) {
 // tick runs every few seconds: it retries a failed reconcile and keeps
 // the sorry servers right.
 func (d *director) tick() {
-	if d.dirty {
-		changes, failed := d.apply(d.want)
-		d.log.infof("retried: %s%s", plural(changes, "change"), failedText(failed))
+	if d.dirty && !d.now().Before(d.retryAt) {
+		d.log.infof("retrying what failed")
+		d.reconcile()
 	}
 	for _, v := range d.want.Virtuals {
-		if v.Sorry != nil {
+		// --test-start adds no sorry server, so it would say so every
+		// tick.
+		if v.Sorry != nil && !d.test {
 			d.sorryCheck(v)
 		}
 	}
@@ -314,7 +344,7 @@ func (d *director) shutdown() {
 	}
 	d.applied = &prev
 	d.managed = union(d.managed, keysOf(d.want))
-	changes, failed := d.apply(empty)
+	changes, failed, _ := d.apply(empty)
 	d.log.infof("removed what lvsd manages: %s%s", plural(changes, "change"), failedText(failed))
 	if failed == 0 && !d.test {
 		if err := os.Remove(d.stateFile); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -67,9 +67,11 @@ type Env struct {
 	// Tick is the period of lvsd's housekeeping (sorry servers,
 	// retries); zero is 5 s, Piranha's.
 	Tick time.Duration
-	// Detach turns the process into a daemon for --nofork (new
-	// session, standard streams on /dev/null); nil does nothing.
-	Detach func() error
+	// Detach turns the process into a daemon for --nofork: a new
+	// session, standard input and output on /dev/null, and standard
+	// error too unless keepStderr (no syslog to log to); nil does
+	// nothing.
+	Detach func(keepStderr bool) error
 	// Daemonize starts lvsd again in the background and returns its
 	// exit status once it is ready or has failed; nil runs in the
 	// foreground as with --nofork.
@@ -99,7 +101,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Terminal:  isTerminal,
 		Detach:    detach,
 		Daemonize: daemonize,
-		Ready:     notifyReady,
+		Ready:     readyNotifier(),
 	}
 	return env.Run(args)
 }
@@ -210,20 +212,12 @@ func (e *Env) action(c *cli.Context, args []string) int {
 	}
 
 	log := &logger{w: e.Stderr, paint: errPaint, verbose: opt.Verbose}
-	if !opt.NoDaemon {
-		if e.Detach != nil {
-			if err := e.Detach(); err != nil {
-				fmt.Fprintf(e.Stderr, "lvsd: %v\n", err)
-				return exitSystem
-			}
-		}
-		if e.Syslog != nil {
-			if w, err := e.Syslog(); err == nil {
-				log = &logger{sys: w, verbose: opt.Verbose}
-			}
+	if !opt.NoDaemon && e.Syslog != nil {
+		if w, err := e.Syslog(); err == nil {
+			log = &logger{sys: w, verbose: opt.Verbose}
 		}
 	}
-	return e.serve(c, file, cfg, opt, log)
+	return e.serve(c, file, cfg, opt, log, !opt.NoDaemon)
 }
 
 // colorOn decides whether to colour a stream: always and never are
@@ -269,8 +263,10 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// serve runs the director until SIGTERM or SIGINT.
-func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Options, log *logger) int {
+// serve runs the director until SIGTERM or SIGINT. With detach it
+// becomes a daemon once it holds the pid file and the table: a failure
+// before that is also reported on stderr, where lvsd was started.
+func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Options, log *logger, detach bool) int {
 	ready := func(err error) {
 		if e.Ready != nil {
 			e.Ready(err)
@@ -279,6 +275,9 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 	fail := func(status int, format string, args ...any) int {
 		err := fmt.Errorf(format, args...)
 		log.errf("%v", err)
+		if log.sys != nil {
+			fmt.Fprintf(e.Stderr, "lvsd: %v\n", err)
+		}
 		ready(err)
 		return status
 	}
@@ -309,6 +308,11 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 	managed, err := readManaged(c.String("statefile"))
 	if err != nil {
 		return fail(exitSystem, "%v", err)
+	}
+	if detach && e.Detach != nil {
+		if err := e.Detach(log.sys == nil); err != nil {
+			return fail(exitSystem, "cannot become a daemon: %v", err)
+		}
 	}
 
 	d := &director{

@@ -27,6 +27,16 @@ func StateOf(cfg *lvsconf.Config, opt Options) State {
 	return s
 }
 
+// port is the virtual port lvs.cf gives the service k.
+func (s State) port(k ipvs.ServiceKey) uint16 {
+	for _, v := range s.Virtuals {
+		if v.Service.ServiceKey == k {
+			return v.Port
+		}
+	}
+	return k.Port
+}
+
 // Actual is what the kernel's table holds.
 type Actual struct {
 	Timeouts ipvs.Timeouts

@@ -97,33 +97,46 @@ func daemonize(args []string) int {
 	return exitSystem
 }
 
-// notifyReady tells the parent of daemonize, and systemd (Type=notify),
-// that lvsd runs, or the parent why it stopped.
-func notifyReady(err error) {
-	if fd, e := strconv.Atoi(os.Getenv(readyFD)); e == nil && fd > 2 {
-		os.Unsetenv(readyFD)
-		f := os.NewFile(uintptr(fd), "ready")
-		if err != nil {
-			fmt.Fprintf(f, "%v\n", err)
-		} else {
-			fmt.Fprint(f, "ok\n")
-		}
-		f.Close()
+// readyNotifier returns the function that tells the parent of
+// daemonize, and systemd (Type=notify), that lvsd runs, or the parent
+// why it stopped. It takes the pipe and the socket out of the
+// environment at once, so that no monitor inherits them.
+func readyNotifier() func(error) {
+	var pipe *os.File
+	if fd, err := strconv.Atoi(os.Getenv(readyFD)); err == nil && fd > 2 {
+		unix.CloseOnExec(fd)
+		pipe = os.NewFile(uintptr(fd), "ready")
 	}
-	if sock := os.Getenv("NOTIFY_SOCKET"); sock != "" && err == nil {
-		if strings.HasPrefix(sock, "@") {
-			sock = "\x00" + sock[1:]
+	os.Unsetenv(readyFD)
+	sock := os.Getenv("NOTIFY_SOCKET")
+	os.Unsetenv("NOTIFY_SOCKET")
+	return func(err error) {
+		if pipe != nil {
+			if err != nil {
+				fmt.Fprintf(pipe, "%v\n", err)
+			} else {
+				fmt.Fprint(pipe, "ok\n")
+			}
+			pipe.Close()
+			pipe = nil
 		}
-		if c, e := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: sock, Net: "unixgram"}); e == nil {
-			fmt.Fprintf(c, "READY=1\nMAINPID=%d\n", os.Getpid())
-			c.Close()
+		if sock != "" && err == nil {
+			addr := sock
+			if strings.HasPrefix(addr, "@") {
+				addr = "\x00" + addr[1:]
+			}
+			if c, e := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"}); e == nil {
+				fmt.Fprintf(c, "READY=1\nMAINPID=%d\n", os.Getpid())
+				c.Close()
+			}
+			sock = ""
 		}
 	}
 }
 
 // detach makes the process a daemon without forking: its own session,
-// standard streams on /dev/null.
-func detach() error {
+// standard streams on /dev/null (standard error kept if asked).
+func detach(keepStderr bool) error {
 	if _, err := unix.Setsid(); err != nil && !errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("setsid: %w", err)
 	}
@@ -132,7 +145,11 @@ func detach() error {
 		return err
 	}
 	defer null.Close()
-	for _, fd := range []int{0, 1, 2} {
+	fds := []int{0, 1, 2}
+	if keepStderr {
+		fds = fds[:2]
+	}
+	for _, fd := range fds {
 		if err := unix.Dup2(int(null.Fd()), fd); err != nil {
 			return fmt.Errorf("dup2: %w", err)
 		}

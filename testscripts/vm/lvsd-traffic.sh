@@ -226,4 +226,21 @@ wait $LVSD || fail "lvsd exited with status $?"
 [ -z "$($IPVSADM -Sn)" ] || fail "the table is not empty after lvsd stopped"
 [ ! -e lvs.state ] || fail "the state file is left behind"
 $IPVSADM -Ln
+
+step "lvsd as a daemon: it returns once the table is programmed"
+lvsd -c lvs.cf --pidfile lvs.pid --statefile lvs.state || fail "lvsd -c lvs.cf: status $?"
+[ -s lvs.pid ] || fail "no pid file"
+pid=$(cat lvs.pid)
+[ "$(cat /proc/$pid/comm)" = lvsd ] || fail "pid file names $pid, not lvsd"
+[ "$(cut -d' ' -f6 /proc/$pid/stat)" = "$pid" ] || fail "the daemon does not lead its own session"
+$IPVSADM -Ln -t 10.0.0.1:80 >/dev/null || fail "the daemon did not create the virtual service"
+echo "lvsd runs as pid $pid, in its own session"
+kill -TERM "$pid"
+i=0
+while [ -e lvs.pid ]; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "the daemon did not stop"
+	sleep 0.1
+done
+[ -z "$($IPVSADM -Sn)" ] || fail "the table is not empty after the daemon stopped"
 echo "PASS: lvsd kept an established connection through a reload and a restart"
