@@ -3,7 +3,6 @@ package lvsd
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"runtime"
 	"syscall"
@@ -156,5 +155,3 @@ func exitText(err error) string {
 	}
 	return err.Error()
 }
-
-var _ io.Closer = (*lineWriter)(nil)
