@@ -100,16 +100,9 @@ func fwdMethod(n lvsconf.Network) ipvs.FwdMethod {
 	return ipvs.Masq
 }
 
-// methodLetter is nanny's -M value.
-func methodLetter(n lvsconf.Network) string {
-	switch n {
-	case lvsconf.Direct:
-		return "g"
-	case lvsconf.Tunnel:
-		return "i"
-	}
-	return "m"
-}
+// methodLetter is nanny's -M value: ipvsadm's forwarding flag without
+// its dash.
+func methodLetter(n lvsconf.Network) string { return fwdFlag(fwdMethod(n))[1:] }
 
 // nannyArgv is the command line Piranha's lvsd builds for a real
 // server's monitor, option for option in its order, so that monitors
