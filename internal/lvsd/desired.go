@@ -16,8 +16,6 @@ type Virtual struct {
 	Servers []Real
 	// Sorry is the sorry server's destination, if the block has one.
 	Sorry *ipvs.Dest
-	// Timeout is the block's check interval, in seconds.
-	Timeout int64
 	// Port is the virtual port as lvs.cf gives it, even for a
 	// firewall-mark service.
 	Port uint16
@@ -46,7 +44,7 @@ func Desired(cfg *lvsconf.Config, opt Options) []Virtual {
 		if !v.Active {
 			continue
 		}
-		d := Virtual{Name: v.Name, Service: service(v), Timeout: v.Timeout, Port: v.Port}
+		d := Virtual{Name: v.Name, Service: service(v), Port: v.Port}
 		fwd := fwdMethod(cfg.Network)
 		for j := range v.Servers {
 			s := &v.Servers[j]

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"lvskit/internal/ipvs"
-	"lvskit/internal/lvsconf"
 )
 
 // director is a running lvsd: it owns the table's managed part and the
@@ -25,7 +24,6 @@ type director struct {
 	spawn *spawner
 	now   func() time.Time
 
-	cfg     *lvsconf.Config
 	want    State
 	applied *State            // the state last applied in full, nil before
 	managed []ipvs.ServiceKey // the services lvsd owns, as in the state file
@@ -333,18 +331,12 @@ func (d *director) shutdown() {
 		d.log.infof("leaving the IPVS table as it is (--keep)")
 		return
 	}
-	empty := State{}
-	prev := d.want
-	if d.applied != nil {
-		prev = *d.applied
-	}
-	prev.Virtuals = append(slices.Clone(prev.Virtuals), d.want.Virtuals...)
-	if d.want.Sync != nil {
-		prev.Sync = d.want.Sync
-	}
-	d.applied = &prev
+	// Plan from "what lvs.cf wants is there" to nothing: every managed
+	// service goes, and the sync daemon lvs.cf asks for.
+	st := d.want
+	d.applied = &st
 	d.managed = union(d.managed, keysOf(d.want))
-	changes, failed, _ := d.apply(empty)
+	changes, failed, _ := d.apply(State{})
 	d.log.infof("removed what lvsd manages: %s%s", plural(changes, "change"), failedText(failed))
 	if failed == 0 && !d.test {
 		if err := os.Remove(d.stateFile); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -192,7 +192,7 @@ func (e *Env) action(c *cli.Context, args []string) int {
 	opt := Options{Verbose: c.Bool("verbose"), NoDaemon: c.Bool("nodaemon")}
 
 	if file := c.String("check"); file != "" {
-		cfg, ok := e.load(file, func(msg string) { fmt.Fprintf(e.Stderr, "lvsd: %s\n", errPaint.warn(msg)) }, errPaint)
+		cfg, ok := e.load(file, errPaint)
 		if !ok {
 			return exitUsage
 		}
@@ -203,7 +203,7 @@ func (e *Env) action(c *cli.Context, args []string) int {
 	file := c.String("configfile")
 	// Parse before detaching, so that a bad file is reported where it
 	// was started.
-	cfg, ok := e.load(file, func(msg string) { fmt.Fprintf(e.Stderr, "lvsd: %s\n", errPaint.warn(msg)) }, errPaint)
+	cfg, ok := e.load(file, errPaint)
 	if !ok {
 		return exitUsage
 	}
@@ -232,16 +232,16 @@ func colorOn(when, noColor string, terminal bool) bool {
 	return false
 }
 
-// load reads and parses lvs.cf, reporting warnings with warn and an
-// error on stderr.
-func (e *Env) load(file string, warn func(string), p painter) (*lvsconf.Config, bool) {
+// load reads and parses lvs.cf, reporting its warnings and error on
+// stderr.
+func (e *Env) load(file string, p painter) (*lvsconf.Config, bool) {
 	cfg, warnings, err := e.parse(file)
 	if err != nil {
 		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.err(err.Error()))
 		return nil, false
 	}
 	for _, w := range warnings {
-		warn("warning: " + w.String())
+		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.warn("warning: "+w.String()))
 	}
 	return cfg, true
 }
@@ -318,7 +318,7 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 	d := &director{
 		env: e, opt: opt, file: file, keep: c.Bool("keep"), test: c.Bool("test-start"),
 		table: table, log: log, spawn: newSpawner(), now: time.Now,
-		cfg: cfg, want: StateOf(cfg, opt), managed: managed, stateFile: c.String("statefile"),
+		want: StateOf(cfg, opt), managed: managed, stateFile: c.String("statefile"),
 		started: map[ipvs.ServiceKey]time.Time{}, monitors: map[monKey]*monitor{},
 		exited: make(chan *monitor), restart: make(chan *monitor),
 	}
@@ -363,7 +363,7 @@ func (d *director) reload() {
 	for _, w := range warnings {
 		d.log.warnf("warning: %s", w.String())
 	}
-	d.cfg, d.want = cfg, StateOf(cfg, d.opt)
+	d.want = StateOf(cfg, d.opt)
 	d.reconcile()
 }
 

@@ -129,8 +129,9 @@ func readyNotifier() func(error) {
 				fmt.Fprintf(c, "READY=1\nMAINPID=%d\n", os.Getpid())
 				c.Close()
 			}
-			sock = ""
 		}
+		// Told once: a daemon that failed to start never says ready.
+		sock = ""
 	}
 }
 
