@@ -213,6 +213,20 @@ func (k ServiceKey) String() string {
 	return fmt.Sprintf("%s %s", k.Protocol, netip.AddrPortFrom(k.Addr, k.Port))
 }
 
+// Option is the key as ipvsadm's service option names it: "-t
+// 10.0.0.1:80", "-u 10.0.0.1:53", "-f 1", "-f 1 -6". lvsd and nanny log
+// their changes as ipvsadm command lines an operator can run.
+func (k ServiceKey) Option() string {
+	if k.Fwmark != 0 {
+		if k.Family == INET6 {
+			return fmt.Sprintf("-f %d -6", k.Fwmark)
+		}
+		return fmt.Sprintf("-f %d", k.Fwmark)
+	}
+	flag := map[Protocol]string{TCP: "-t", UDP: "-u", SCTP: "--sctp-service"}[k.Protocol]
+	return flag + " " + netip.AddrPortFrom(k.Addr, k.Port).String()
+}
+
 // Service is a virtual service.
 type Service struct {
 	ServiceKey
@@ -247,6 +261,18 @@ const (
 	Route     FwdMethod = 3
 	Bypass    FwdMethod = 4
 )
+
+// Flag is ipvsadm's option for the method: -g, -i, or -m (the one
+// ipvsadm also lists local and bypass destinations under).
+func (m FwdMethod) Flag() string {
+	switch m {
+	case Route:
+		return "-g"
+	case Tunnel:
+		return "-i"
+	}
+	return "-m"
+}
 
 func (m FwdMethod) String() string {
 	switch m {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"lvskit/internal/daemonlog"
 	"lvskit/internal/lvsconf"
 )
 
@@ -12,10 +13,10 @@ import (
 // is empty: the ipvsadm commands that build the table lvs.cf describes,
 // with every real server in service, and, as comments, what starts them
 // and what is left out. The commands can be run as they are.
-func writeCheck(w io.Writer, file string, cfg *lvsconf.Config, opt Options, p painter) {
+func writeCheck(w io.Writer, file string, cfg *lvsconf.Config, opt Options, p daemonlog.Painter) {
 	st := StateOf(cfg, opt)
-	comment := func(format string, args ...any) { fmt.Fprintln(w, p.comment("# "+fmt.Sprintf(format, args...))) }
-	command := func(o Op) { fmt.Fprintln(w, p.command(o.String())) }
+	comment := func(format string, args ...any) { fmt.Fprintln(w, p.Comment("# "+fmt.Sprintf(format, args...))) }
+	command := func(o Op) { fmt.Fprintln(w, p.Command(o.String())) }
 
 	nservers := 0
 	for _, v := range st.Virtuals {

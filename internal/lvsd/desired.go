@@ -100,7 +100,7 @@ func fwdMethod(n lvsconf.Network) ipvs.FwdMethod {
 
 // methodLetter is nanny's -M value: ipvsadm's forwarding flag without
 // its dash.
-func methodLetter(n lvsconf.Network) string { return fwdFlag(fwdMethod(n))[1:] }
+func methodLetter(n lvsconf.Network) string { return fwdMethod(n).Flag()[1:] }
 
 // nannyArgv is the command line Piranha's lvsd builds for a real
 // server's monitor, option for option in its order, so that monitors

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"lvskit/internal/daemonlog"
 	"lvskit/internal/ipvs"
 )
 
@@ -20,7 +21,7 @@ type director struct {
 	keep  bool   // leave the table as it is at exit
 	test  bool   // --test-start: change nothing, start nothing
 	table ipvs.Table
-	log   *logger
+	log   *daemonlog.Logger
 	spawn *spawner
 	now   func() time.Time
 
@@ -87,7 +88,7 @@ func (d *director) reconcile() {
 		}
 	}
 	nservers := len(d.monitors)
-	d.log.infof("reconciled %s (%s%s); monitoring %s", plural(len(want.Virtuals), "virtual service"),
+	d.log.Infof("reconciled %s (%s%s); monitoring %s", plural(len(want.Virtuals), "virtual service"),
 		plural(changes, "change"), failedText(failed), plural(nservers, "real server"))
 }
 
@@ -105,7 +106,7 @@ func (d *director) apply(want State) (changes, failed int, missing map[ipvs.Serv
 	missing = map[ipvs.ServiceKey]bool{}
 	act, err := readActual(d.table, want)
 	if err != nil {
-		d.log.errf("cannot read the IPVS table: %v", err)
+		d.log.Errf("cannot read the IPVS table: %v", err)
 		d.failed()
 		for _, v := range want.Virtuals {
 			missing[v.Service.ServiceKey] = true
@@ -117,17 +118,17 @@ func (d *director) apply(want State) (changes, failed int, missing map[ipvs.Serv
 		if op.Kind == AddService {
 			// Piranha's text, with the virtual port even for a
 			// firewall-mark service.
-			d.log.infof("starting virtual service %s active: %d", op.Virtual, want.port(op.Service.ServiceKey))
+			d.log.Infof("starting virtual service %s active: %d", op.Virtual, want.port(op.Service.ServiceKey))
 		}
 		if op.Kind == DelService {
 			if op.Virtual != "" {
-				d.log.infof("shutting down virtual service %s", op.Virtual)
+				d.log.Infof("shutting down virtual service %s", op.Virtual)
 			} else {
-				d.log.infof("shutting down virtual service %s, which lvsd managed and lvs.cf no longer has", serviceArg(op.Service.ServiceKey))
+				d.log.Infof("shutting down virtual service %s, which lvsd managed and lvs.cf no longer has", op.Service.ServiceKey.Option())
 			}
 		}
 		if d.test {
-			d.log.infof("test-start, not run: %s", op)
+			d.log.Infof("test-start, not run: %s", op)
 			continue
 		}
 		if err := op.Apply(d.table); err != nil {
@@ -136,14 +137,14 @@ func (d *director) apply(want State) (changes, failed int, missing map[ipvs.Serv
 				missing[op.Service.ServiceKey] = true
 			}
 			if op.Virtual != "" {
-				d.log.errf("ipvsadm failed for virtual server %s!: %s: %v", op.Virtual, op, err)
+				d.log.Errf("ipvsadm failed for virtual server %s!: %s: %v", op.Virtual, op, err)
 			} else {
-				d.log.errf("%s: %v", op, err)
+				d.log.Errf("%s: %v", op, err)
 			}
 			continue
 		}
 		changes++
-		d.log.infof("%s", op)
+		d.log.Infof("%s", op)
 	}
 	d.managed = managed
 	if failed > 0 {
@@ -156,7 +157,7 @@ func (d *director) apply(want State) (changes, failed int, missing map[ipvs.Serv
 	}
 	if !d.test {
 		if err := writeManaged(d.stateFile, d.managed); err != nil {
-			d.log.errf("%v", err)
+			d.log.Errf("%v", err)
 		}
 	}
 	return changes, failed, missing
@@ -225,16 +226,16 @@ func union(a, b []ipvs.ServiceKey) []ipvs.ServiceKey {
 func (d *director) launch(m *monitor) {
 	m.retry = nil
 	if d.test {
-		d.log.infof("test-start, not started: %s", shellJoin(m.argv))
+		d.log.Infof("test-start, not started: %s", shellJoin(m.argv))
 		return
 	}
 	if err := d.startMonitor(m); err != nil {
-		d.log.errf("create_monitor for %s/%s failed: %v; retrying in %s", m.vs, m.rs, err, m.backoff)
+		d.log.Errf("create_monitor for %s/%s failed: %v; retrying in %s", m.vs, m.rs, err, m.backoff)
 		d.scheduleRestart(m)
 		return
 	}
-	d.log.infof("create_monitor for %s/%s running as pid %d", m.vs, m.rs, m.cmd.Process.Pid)
-	d.log.debugf("monitor command: %s", shellJoin(m.argv))
+	d.log.Infof("create_monitor for %s/%s running as pid %d", m.vs, m.rs, m.cmd.Process.Pid)
+	d.log.Debugf("monitor command: %s", shellJoin(m.argv))
 }
 
 func (d *director) scheduleRestart(m *monitor) {
@@ -252,7 +253,7 @@ func (d *director) died(m *monitor) {
 	if d.now().Sub(m.start) >= maxBackoff {
 		m.backoff = minBackoff
 	}
-	d.log.errf("nanny for child %s/%s died! (%s) restarting it in %s", m.vs, m.rs, exitText(m.err), m.backoff)
+	d.log.Errf("nanny for child %s/%s died! (%s) restarting it in %s", m.vs, m.rs, exitText(m.err), m.backoff)
 	d.scheduleRestart(m)
 }
 
@@ -260,7 +261,7 @@ func (d *director) died(m *monitor) {
 // the sorry servers right.
 func (d *director) tick() {
 	if d.dirty && !d.now().Before(d.retryAt) {
-		d.log.infof("retrying what failed")
+		d.log.Infof("retrying what failed")
 		d.reconcile()
 	}
 	for _, v := range d.want.Virtuals {
@@ -283,7 +284,7 @@ func (d *director) sorryCheck(v Virtual) {
 	}
 	dests, err := d.table.Dests(k)
 	if err != nil {
-		d.log.errf("cannot list the real servers of %s: %v", v.Name, err)
+		d.log.Errf("cannot list the real servers of %s: %v", v.Name, err)
 		return
 	}
 	up, present := 0, false
@@ -298,24 +299,24 @@ func (d *director) sorryCheck(v Virtual) {
 	switch {
 	case up == 0 && !present:
 		fmt.Fprintf(d.env.Stdout, "Virtual Server %s: No real servers; activate sorry_server %s\n", v.Name, v.Sorry.Addr)
-		d.log.infof("virtual service %s: no real server in service; activating sorry server %s", v.Name, v.Sorry.Addr)
+		d.log.Infof("virtual service %s: no real server in service; activating sorry server %s", v.Name, v.Sorry.Addr)
 		op = Op{Kind: AddDest, Virtual: v.Name, Service: v.Service, Dest: *v.Sorry}
 	case up > 0 && present:
 		fmt.Fprintf(d.env.Stdout, "Virtual Server %s: %d real servers; deactivate sorry_server %s\n", v.Name, up, v.Sorry.Addr)
-		d.log.infof("virtual service %s: %s in service; deactivating sorry server %s", v.Name, plural(up, "real server"), v.Sorry.Addr)
+		d.log.Infof("virtual service %s: %s in service; deactivating sorry server %s", v.Name, plural(up, "real server"), v.Sorry.Addr)
 		op = Op{Kind: DelDest, Virtual: v.Name, Service: v.Service, Dest: *v.Sorry}
 	default:
 		return
 	}
 	if d.test {
-		d.log.infof("test-start, not run: %s", op)
+		d.log.Infof("test-start, not run: %s", op)
 		return
 	}
 	if err := op.Apply(d.table); err != nil && !errors.Is(err, syscall.EEXIST) && !errors.Is(err, syscall.ENOENT) {
-		d.log.errf("ipvsadm failed for virtual server %s!: %s: %v", v.Name, op, err)
+		d.log.Errf("ipvsadm failed for virtual server %s!: %s: %v", v.Name, op, err)
 		return
 	}
-	d.log.infof("%s", op)
+	d.log.Infof("%s", op)
 }
 
 // shutdown ends lvsd: unless told to keep the table, it deletes the
@@ -328,7 +329,7 @@ func (d *director) shutdown() {
 	}
 	d.stopMonitors(all)
 	if d.keep {
-		d.log.infof("leaving the IPVS table as it is (--keep)")
+		d.log.Infof("leaving the IPVS table as it is (--keep)")
 		return
 	}
 	// Plan from "what lvs.cf wants is there" to nothing: every managed
@@ -337,10 +338,10 @@ func (d *director) shutdown() {
 	d.applied = &st
 	d.managed = union(d.managed, keysOf(d.want))
 	changes, failed, _ := d.apply(State{})
-	d.log.infof("removed what lvsd manages: %s%s", plural(changes, "change"), failedText(failed))
+	d.log.Infof("removed what lvsd manages: %s%s", plural(changes, "change"), failedText(failed))
 	if failed == 0 && !d.test {
 		if err := os.Remove(d.stateFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-			d.log.errf("%v", err)
+			d.log.Errf("%v", err)
 		}
 	}
 }

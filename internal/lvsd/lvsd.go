@@ -32,6 +32,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"lvskit/internal/daemonlog"
 	"lvskit/internal/ipvs"
 	"lvskit/internal/ipvs/netlink"
 	"lvskit/internal/lvsconf"
@@ -98,7 +99,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Syslog: func() (*syslog.Writer, error) {
 			return syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "lvsd")
 		},
-		Terminal:  isTerminal,
+		Terminal:  daemonlog.IsTerminal,
 		Detach:    detach,
 		Daemonize: daemonize,
 		Ready:     readyNotifier(),
@@ -187,8 +188,8 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		return exitUsage
 	}
 	term := func(w io.Writer) bool { return e.Terminal != nil && e.Terminal(w) }
-	errPaint := painter{on: colorOn(when, os.Getenv("NO_COLOR"), term(e.Stderr))}
-	outPaint := painter{on: colorOn(when, os.Getenv("NO_COLOR"), term(e.Stdout))}
+	errPaint := daemonlog.Painter{On: daemonlog.ColorOn(when, os.Getenv("NO_COLOR"), term(e.Stderr))}
+	outPaint := daemonlog.Painter{On: daemonlog.ColorOn(when, os.Getenv("NO_COLOR"), term(e.Stdout))}
 	opt := Options{Verbose: c.Bool("verbose"), NoDaemon: c.Bool("nodaemon")}
 
 	if file := c.String("check"); file != "" {
@@ -211,37 +212,25 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		return e.Daemonize(args)
 	}
 
-	log := &logger{w: e.Stderr, paint: errPaint, verbose: opt.Verbose}
+	log := &daemonlog.Logger{W: e.Stderr, Prefix: "lvsd", Paint: errPaint, Verbose: opt.Verbose}
 	if !opt.NoDaemon && e.Syslog != nil {
 		if w, err := e.Syslog(); err == nil {
-			log = &logger{sys: w, verbose: opt.Verbose}
+			log = &daemonlog.Logger{Sys: w, Prefix: "lvsd", Verbose: opt.Verbose}
 		}
 	}
 	return e.serve(c, file, cfg, opt, log, !opt.NoDaemon)
 }
 
-// colorOn decides whether to colour a stream: always and never are
-// orders; auto colours a terminal unless NO_COLOR is set (no-color.org).
-func colorOn(when, noColor string, terminal bool) bool {
-	switch when {
-	case "always":
-		return true
-	case "auto":
-		return terminal && noColor == ""
-	}
-	return false
-}
-
 // load reads and parses lvs.cf, reporting its warnings and error on
 // stderr.
-func (e *Env) load(file string, p painter) (*lvsconf.Config, bool) {
+func (e *Env) load(file string, p daemonlog.Painter) (*lvsconf.Config, bool) {
 	cfg, warnings, err := e.parse(file)
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.err(err.Error()))
+		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.Err(err.Error()))
 		return nil, false
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.warn("warning: "+w.String()))
+		fmt.Fprintf(e.Stderr, "lvsd: %s\n", p.Warn("warning: "+w.String()))
 	}
 	return cfg, true
 }
@@ -266,7 +255,7 @@ func unwrapPath(err error) error {
 // serve runs the director until SIGTERM or SIGINT. With detach it
 // becomes a daemon once it holds the pid file and the table: a failure
 // before that is also reported on stderr, where lvsd was started.
-func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Options, log *logger, detach bool) int {
+func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Options, log *daemonlog.Logger, detach bool) int {
 	ready := func(err error) {
 		if e.Ready != nil {
 			e.Ready(err)
@@ -274,8 +263,8 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 	}
 	fail := func(status int, format string, args ...any) int {
 		err := fmt.Errorf(format, args...)
-		log.errf("%v", err)
-		if log.sys != nil {
+		log.Errf("%v", err)
+		if log.Sys != nil {
 			fmt.Fprintf(e.Stderr, "lvsd: %v\n", err)
 		}
 		ready(err)
@@ -310,7 +299,7 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 		return fail(exitSystem, "%v", err)
 	}
 	if detach && e.Detach != nil {
-		if err := e.Detach(log.sys == nil); err != nil {
+		if err := e.Detach(log.Sys == nil); err != nil {
 			return fail(exitSystem, "cannot become a daemon: %v", err)
 		}
 	}
@@ -322,7 +311,7 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 		started: map[ipvs.ServiceKey]time.Time{}, monitors: map[monKey]*monitor{},
 		exited: make(chan *monitor), restart: make(chan *monitor),
 	}
-	log.infof("starting with %s (pid %d)", file, os.Getpid())
+	log.Infof("starting with %s (pid %d)", file, os.Getpid())
 	d.reconcile()
 	ready(nil)
 
@@ -333,10 +322,10 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
-				log.infof("rereading configuration file")
+				log.Infof("rereading configuration file")
 				d.reload()
 			default:
-				log.infof("shutting down due to signal %d", s.(syscall.Signal))
+				log.Infof("shutting down due to signal %d", s.(syscall.Signal))
 				d.shutdown()
 				return exitOK
 			}
@@ -357,11 +346,11 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 func (d *director) reload() {
 	cfg, warnings, err := d.env.parse(d.file)
 	if err != nil {
-		d.log.errf("%v; keeping the running configuration", err)
+		d.log.Errf("%v; keeping the running configuration", err)
 		return
 	}
 	for _, w := range warnings {
-		d.log.warnf("warning: %s", w.String())
+		d.log.Warnf("warning: %s", w.String())
 	}
 	d.want = StateOf(cfg, d.opt)
 	d.reconcile()

@@ -77,10 +77,10 @@ func (d *director) startMonitor(m *monitor) error {
 		// A nanny writes its log to stdout only with --nodaemon, and
 		// to syslog as well; lvsd passes it on when it logs to stderr.
 		if d.opt.NoDaemon {
-			d.log.infof("%s", l)
+			d.log.Infof("%s", l)
 		}
 	}}
-	stderr := &lineWriter{line: func(l string) { d.log.warnf("monitor %s/%s: %s", m.vs, m.rs, l) }}
+	stderr := &lineWriter{line: func(l string) { d.log.Warnf("monitor %s/%s: %s", m.vs, m.rs, l) }}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Its own process group, so that stopping it stops what it runs;
 	// and it dies with lvsd, leaving its real server as it is for the
@@ -126,7 +126,7 @@ func (d *director) stopMonitors(ms []*monitor) {
 		default:
 		}
 		if err := syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			d.log.errf("cannot stop monitor for %s/%s (pid %d): %v", m.vs, m.rs, m.cmd.Process.Pid, err)
+			d.log.Errf("cannot stop monitor for %s/%s (pid %d): %v", m.vs, m.rs, m.cmd.Process.Pid, err)
 		}
 		wait = append(wait, m)
 	}
@@ -135,7 +135,7 @@ func (d *director) stopMonitors(ms []*monitor) {
 		select {
 		case <-m.done:
 		case <-deadline:
-			d.log.errf("monitor for %s/%s (pid %d) did not exit", m.vs, m.rs, m.cmd.Process.Pid)
+			d.log.Errf("monitor for %s/%s (pid %d) did not exit", m.vs, m.rs, m.cmd.Process.Pid)
 			return
 		}
 	}

@@ -77,7 +77,7 @@ func (o Op) String() string {
 		if o.Kind == EditService {
 			flag = "-E"
 		}
-		fmt.Fprintf(&b, "%s %s -s %s", flag, serviceArg(o.Service.ServiceKey), o.Service.Scheduler)
+		fmt.Fprintf(&b, "%s %s -s %s", flag, o.Service.ServiceKey.Option(), o.Service.Scheduler)
 		if o.Service.Flags&ipvs.FlagPersistent != 0 {
 			fmt.Fprintf(&b, " -p %d", o.Service.Timeout)
 			if o.Service.Netmask != 0xffffffff {
@@ -87,13 +87,13 @@ func (o Op) String() string {
 			}
 		}
 	case DelService:
-		fmt.Fprintf(&b, "-D %s", serviceArg(o.Service.ServiceKey))
+		fmt.Fprintf(&b, "-D %s", o.Service.ServiceKey.Option())
 	case AddDest, EditDest:
 		flag := "-a"
 		if o.Kind == EditDest {
 			flag = "-e"
 		}
-		fmt.Fprintf(&b, "%s %s -r %s %s -w %d", flag, serviceArg(o.Service.ServiceKey), destArg(o.Dest.Key()), fwdFlag(o.Dest.Fwd), o.Dest.Weight)
+		fmt.Fprintf(&b, "%s %s -r %s %s -w %d", flag, o.Service.ServiceKey.Option(), destArg(o.Dest.Key()), o.Dest.Fwd.Flag(), o.Dest.Weight)
 		if o.Dest.UpperThreshold != 0 {
 			fmt.Fprintf(&b, " -x %d", o.Dest.UpperThreshold)
 		}
@@ -101,31 +101,9 @@ func (o Op) String() string {
 			fmt.Fprintf(&b, " -y %d", o.Dest.LowerThreshold)
 		}
 	case DelDest:
-		fmt.Fprintf(&b, "-d %s -r %s", serviceArg(o.Service.ServiceKey), destArg(o.Dest.Key()))
+		fmt.Fprintf(&b, "-d %s -r %s", o.Service.ServiceKey.Option(), destArg(o.Dest.Key()))
 	}
 	return b.String()
 }
 
-// serviceArg is the service option of an ipvsadm command.
-func serviceArg(k ipvs.ServiceKey) string {
-	if k.Fwmark != 0 {
-		if k.Family == ipvs.INET6 {
-			return fmt.Sprintf("-f %d -6", k.Fwmark)
-		}
-		return fmt.Sprintf("-f %d", k.Fwmark)
-	}
-	flag := map[ipvs.Protocol]string{ipvs.TCP: "-t", ipvs.UDP: "-u", ipvs.SCTP: "--sctp-service"}[k.Protocol]
-	return flag + " " + netip.AddrPortFrom(k.Addr, k.Port).String()
-}
-
 func destArg(k ipvs.DestKey) string { return netip.AddrPortFrom(k.Addr, k.Port).String() }
-
-func fwdFlag(m ipvs.FwdMethod) string {
-	switch m {
-	case ipvs.Route:
-		return "-g"
-	case ipvs.Tunnel:
-		return "-i"
-	}
-	return "-m"
-}

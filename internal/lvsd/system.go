@@ -37,15 +37,6 @@ func systemLookups() lvsconf.Options {
 	}
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
 // modprobe loads ip_vs, as ipvsadm does when the kernel lacks it.
 func modprobe() error {
 	return exec.Command("/sbin/modprobe", "-q", "--", "ip_vs").Run()

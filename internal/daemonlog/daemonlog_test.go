@@ -1,4 +1,4 @@
-package lvsd
+package daemonlog
 
 import "testing"
 
@@ -14,8 +14,8 @@ func TestColorOn(t *testing.T) {
 		{"always", "1", false, true},
 		{"never", "", true, false},
 	} {
-		if got := colorOn(tc.when, tc.noColor, tc.term); got != tc.want {
-			t.Errorf("colorOn(%q, NO_COLOR=%q, terminal %v) = %v, want %v", tc.when, tc.noColor, tc.term, got, tc.want)
+		if got := ColorOn(tc.when, tc.noColor, tc.term); got != tc.want {
+			t.Errorf("ColorOn(%q, NO_COLOR=%q, terminal %v) = %v, want %v", tc.when, tc.noColor, tc.term, got, tc.want)
 		}
 	}
 }
