@@ -46,6 +46,8 @@ func TestMain(m *testing.M) {
 		"ipvsadm":  func() { os.Exit(runIpvsadm(os.Args)) },
 		"ipvsfake": func() { os.Exit(runIpvsfake(os.Args[1:])) },
 		"lvsd":     func() { os.Exit(runLvsd(os.Args)) },
+		"nanny":    func() { os.Exit(runNanny(os.Args)) },
+		"realsrv":  func() { os.Exit(runRealsrv(os.Args[1:])) },
 	})
 }
 

@@ -294,7 +294,7 @@ func portKey(field func(*parser) *uint16, names bool) func(*parser, string, []to
 
 // host reads an IPv4 address (inet_aton syntax) or resolves a hostname.
 func (p *parser) host(key string, t token) (netip.Addr, error) {
-	if a, ok := parseInetAton(t.text); ok {
+	if a, ok := ParseInetAton(t.text); ok {
 		return a, nil
 	}
 	if a, err := netip.ParseAddr(t.text); err == nil {
@@ -342,7 +342,7 @@ func primaryKey(p *parser, key string, v []token) error {
 // quadKey reads a dotted quad without name lookup.
 func quadKey(field func(*parser) *netip.Addr, msg string) func(*parser, string, []token) error {
 	return func(p *parser, key string, v []token) error {
-		a, ok := parseInetAton(v[0].text)
+		a, ok := ParseInetAton(v[0].text)
 		if !ok {
 			return p.err(v[0].col, key, fmt.Sprintf("%s: %q", msg, v[0].text), "an IPv4 address such as 255.255.255.0")
 		}
@@ -355,7 +355,7 @@ func quadKey(field func(*parser) *netip.Addr, msg string) func(*parser, string, 
 // that is not an address is ignored with a warning (Piranha ignored it
 // silently).
 func pmaskKey(p *parser, key string, v []token) error {
-	a, ok := parseInetAton(v[0].text)
+	a, ok := ParseInetAton(v[0].text)
 	switch {
 	case !ok:
 		p.warn(v[0].col, key, fmt.Sprintf("not an address, ignored: %q", v[0].text), "Piranha ignores it too")

@@ -313,13 +313,13 @@ func TestParseInetAton(t *testing.T) {
 		"10.0.0.1": "10.0.0.1", "10.1": "10.0.0.1", "10.1.2": "10.1.0.2", "167772161": "10.0.0.1",
 		"0x0a000001": "10.0.0.1", "012.0.0.1": "10.0.0.1", "255.255.255.255": "255.255.255.255", "0": "0.0.0.0",
 	} {
-		if got, ok := parseInetAton(s); !ok || got != a4(want) {
-			t.Errorf("parseInetAton(%q) = %v, %v; want %s", s, got, ok, want)
+		if got, ok := ParseInetAton(s); !ok || got != a4(want) {
+			t.Errorf("ParseInetAton(%q) = %v, %v; want %s", s, got, ok, want)
 		}
 	}
 	for _, s := range []string{"", "256.0.0.1", "1.2.3.4.5", "1..2", "10.16777216", "1.2.65536", "4294967296", "1.2.3.256", "a.b.c.d", "-1", "1.2.3.4 "} {
-		if got, ok := parseInetAton(s); ok {
-			t.Errorf("parseInetAton(%q) = %v, accepted", s, got)
+		if got, ok := ParseInetAton(s); ok {
+			t.Errorf("ParseInetAton(%q) = %v, accepted", s, got)
 		}
 	}
 }

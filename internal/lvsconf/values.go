@@ -73,12 +73,12 @@ func octal(s string) bool {
 	return len(s) > 1 && s[0] == '0' && s[1] != 'x' && s[1] != 'X'
 }
 
-// parseInetAton reads an IPv4 address as inet_aton does, which is how
+// ParseInetAton reads an IPv4 address as inet_aton does, which is how
 // Piranha reads addresses: one to four parts separated by dots, each a
 // number in strtoul's base 0 (decimal, 0 octal, 0x hex), the last part
 // filling the remaining bytes (10.1 is 10.0.0.1, 167772161 is
 // 10.0.0.1).
-func parseInetAton(s string) (netip.Addr, bool) {
+func ParseInetAton(s string) (netip.Addr, bool) {
 	parts := strings.Split(s, ".")
 	if len(parts) > 4 {
 		return netip.Addr{}, false
