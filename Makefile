@@ -29,7 +29,9 @@ test-host:
 # byte, then both loading the ip_vs module themselves, then our
 # ipvsadm-save and ipvsadm-restore against Debian's, then lvsd with real
 # HTTP traffic through a NAT virtual service across a reload and a
-# restart.
+# restart, then nanny taking real servers out of the table and back in
+# (timed against its fall, rise, interval and timeout), riding out a
+# flap, stopping and adopting.
 test-lab: lab-prepare
 	$(LAB) gotest ./internal/ipvs/netlink
 	testscripts/vm/ipvsadm-diff/diff.sh
@@ -39,6 +41,8 @@ test-lab: lab-prepare
 	CGO_ENABLED=0 $(GO) build -o bin/lvsd ./cmd/lvsd
 	CGO_ENABLED=0 $(GO) build -o bin/labhttp ./testscripts/vm/labhttp
 	$(LAB) run --bin bin/lvsd --bin bin/labhttp testscripts/vm/lvsd-traffic.sh
+	CGO_ENABLED=0 $(GO) build -o bin/nanny ./cmd/nanny
+	$(LAB) run --bin bin/nanny --bin bin/labhttp testscripts/vm/nanny-lab.sh
 
 lab-prepare:
 	$(LAB) prepare

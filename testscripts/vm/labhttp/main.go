@@ -1,9 +1,13 @@
 // Command labhttp is the kernel lab's HTTP real server and client. It is
 // a lab tool, not installed; its output is not an interface.
 //
-//	labhttp serve ADDR NAME       answer GET / with "NAME\n", and
+//	labhttp serve [-fail-every K] ADDR NAME
+//	                              answer GET / with "NAME\n", and
 //	                              GET /stream?n=N&ms=M with N lines
-//	                              "NAME i\n", one every M ms, flushed
+//	                              "NAME i\n", one every M ms, flushed;
+//	                              with -fail-every, answer every K-th
+//	                              GET / with 503 and log each GET /
+//	                              ("NAME: request i: 200") on stdout
 //	labhttp get [-t SECS] URL     print the body; exit 1 on any failure
 //	labhttp stream URL N MS       read a stream over one connection;
 //	                              exit 1 unless all N lines come from one
@@ -19,6 +23,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,7 +40,13 @@ func run(args []string) error {
 	}
 	switch cmd, args := args[0], args[1:]; {
 	case cmd == "serve" && len(args) == 2:
-		return serve(args[0], args[1])
+		return serve(args[0], args[1], 0)
+	case cmd == "serve" && len(args) == 4 && args[0] == "-fail-every":
+		k, err := strconv.Atoi(args[1])
+		if err != nil || k < 1 {
+			return fmt.Errorf("-fail-every %q: want a number above 0", args[1])
+		}
+		return serve(args[2], args[3], k)
 	case cmd == "get" && len(args) == 1:
 		return get(args[0], 5*time.Second)
 	case cmd == "get" && len(args) == 3 && args[0] == "-t":
@@ -55,12 +66,29 @@ func run(args []string) error {
 		}
 		return stream(args[0], n, ms)
 	}
-	return fmt.Errorf("usage: labhttp serve ADDR NAME | get [-t SECS] URL | stream URL N MS")
+	return fmt.Errorf("usage: labhttp serve [-fail-every K] ADDR NAME | get [-t SECS] URL | stream URL N MS")
 }
 
-func serve(addr, name string) error {
+func serve(addr, name string, failEvery int) error {
+	var mu sync.Mutex
+	requests := 0
 	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, name) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if failEvery == 0 {
+			fmt.Fprintln(w, name)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		requests++
+		code := http.StatusOK
+		if requests%failEvery == 0 {
+			code = http.StatusServiceUnavailable
+		}
+		fmt.Printf("%s: request %d: %d\n", name, requests, code)
+		w.WriteHeader(code)
+		fmt.Fprintln(w, name)
+	})
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
