@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -80,8 +81,8 @@ func flags() []cli.Flag {
 		b("udp", "the virtual service is UDP", "u", "UDP"),
 		s("method", "M", "forwarding method M: m (NAT, default), g (direct routing) or i (tunnel)", "M"),
 		s("weight", "N", "weight N of the real server in service (default 1)", "w"),
-		s("interval", "SECONDS", "timeout of a check, and the interval between checks unless --check-interval (default 10)", "t"),
-		s("reentrytime", "SECONDS", "a failed server returns after SECONDS of good checks: rise is SECONDS / interval (default 180)", "a"),
+		s("interval", "SECONDS", "each check's timeout in SECONDS, and the interval between checks unless --check-interval (default 10)", "t"),
+		s("reentrytime", "SECONDS", "a failed server returns after whole SECONDS of good checks: rise is SECONDS / the check interval (default 180)", "a"),
 		s("send_program", "COMMAND", "check by running COMMAND (%h: the real server's address, %p: its port); exit status 0 is up", "e", "send_prog"),
 		s("send_string", "TEXT", "send TEXT, with \\r \\n \\t \\\\ \\' \\\" escapes, once connected", "s", "send_str"),
 		s("expect_string", "TEXT", "the reply must start with TEXT (* for any reply)", "x", "expect_str"),
@@ -89,8 +90,8 @@ func flags() []cli.Flag {
 		b("suppress", "take send and expect strings as they are, without escapes", "T"),
 		b("quiesce_server", "take a failed server out of service with weight 0, not removal", "q", "quiesce-server"),
 		s("scale", "N", "load feedback may raise the weight up to N times its value (default 10)", "S"),
-		s("loadcmd", "CMD", "read the real server's load with rup, ruptime, rsh or ssh (none: off)", "U"),
-		s("ipvsadm", "PATH", "accepted for Piranha's lvsd; nanny changes the table itself", "I"),
+		s("loadcmd", "CMD", "read the real server's load with CMD: rup, ruptime, rsh or ssh (none: off)", "U"),
+		s("ipvsadm", "PATH", "ipvsadm at PATH: accepted for Piranha's lvsd; nanny changes the table itself", "I"),
 		b("nodaemon", "log to standard output as well as to syslog", "n"),
 		b("nofork", "accepted for Piranha's lvsd; nanny never forks", "c"),
 		b("verbose", "log every check", "v"),
@@ -101,7 +102,7 @@ func flags() []cli.Flag {
 		s("check", "KIND", "check KIND: tcp, send, program, http, https, icmp, udp, dns or smtp (default: chosen as Piranha did)"),
 		s("check-interval", "SECONDS", "start a check every SECONDS; --interval then bounds each check alone"),
 		s("fall", "N", "take a server out after N failed checks in a row (default 1)"),
-		s("rise", "N", "bring a failed server back after N good checks in a row (default reentrytime / interval)"),
+		s("rise", "N", "bring a failed server back after N good checks in a row (default reentrytime / the check interval, at least 1)"),
 		s("jitter", "SECONDS", "start the first check at random within SECONDS (default: the interval; 0: at once)"),
 		s("slow-start", "SECONDS", "a server returning to service reaches its weight over SECONDS (default 0: at once)"),
 		s("http-path", "PATH", "http and https checks: request PATH (default /)"),
@@ -117,7 +118,7 @@ func flags() []cli.Flag {
 		s("agent-port", "PORT", "read the weight from an agent on the real server's PORT (75%, drain, ready, ...)"),
 		s("feedback-program", "COMMAND", "read the weight from COMMAND's output, as an agent's answer (%h, %p substituted)"),
 		s("feedback-interval", "SECONDS", "ask the load source every SECONDS (default 20)"),
-		s("color", "WHEN", "colour failures in the log on a terminal: auto, always or never (default auto)"),
+		s("color", "WHEN", "colour failures in the log on a terminal WHEN auto, always or never (default auto)"),
 		b("version", "print the version and exit"),
 		b("help", "print this help and exit", "?", "usage"),
 	}
@@ -143,7 +144,10 @@ func configure(c *cli.Context) (*Config, error) {
 			return def, nil
 		}
 		d, err := parseSeconds(c.String(name))
-		if err != nil || d == 0 && !zeroOK {
+		switch {
+		case err != nil && zeroOK:
+			return 0, bad("--"+name, "%q is not a number of seconds", c.String(name))
+		case err != nil || d == 0 && !zeroOK:
 			return 0, bad("--"+name, "%q is not a number of seconds above 0", c.String(name))
 		}
 		return d, nil
@@ -364,7 +368,7 @@ func buildCheck(c *cli.Context, cfg *Config) (check.Checker, []string, error) {
 			}
 		}
 		if hc.SNI == "" && hc.TLS && c.IsSet("http-host") {
-			hc.SNI, _, _ = strings.Cut(hc.Host, ":")
+			hc.SNI = hostOnly(hc.Host)
 		}
 		if c.IsSet("http-status") {
 			set, err := check.ParseStatusSet(c.String("http-status"))
@@ -445,8 +449,12 @@ func buildFeedback(c *cli.Context, cfg *Config) (*feedback, error) {
 		}
 		srcs = append(srcs, agent{target: check.Target{Addr: cfg.Target.Addr, Port: uint16(p)}})
 	}
-	if cmd := c.String("feedback-program"); cmd != "" {
-		srcs = append(srcs, feedbackProgram{target: cfg.Target, argv: check.SplitCommand(cmd)})
+	if c.IsSet("feedback-program") {
+		argv := check.SplitCommand(c.String("feedback-program"))
+		if len(argv) == 0 {
+			return nil, fmt.Errorf("bad argument --feedback-program: no command")
+		}
+		srcs = append(srcs, feedbackProgram{target: cfg.Target, argv: argv})
 	}
 	if lc := c.String("loadcmd"); lc != "" && lc != "none" {
 		srcs = append(srcs, newLoadCommand(lc, cfg.Target, cfg.Scale))
@@ -486,4 +494,12 @@ func parseAddr(s string) (netip.Addr, error) {
 		return netip.Addr{}, fmt.Errorf("bad IP address -- %s", s)
 	}
 	return a, nil
+}
+
+// hostOnly is the name of a Host header without its port or brackets.
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return host
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 }

@@ -54,6 +54,9 @@ type Env struct {
 	Signals func(chan<- os.Signal) (stop func())
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Reconcile is how often the table is compared with what it should
+	// hold when nothing changed; zero is every 30 s.
+	Reconcile time.Duration
 }
 
 // Main runs nanny with the process's surroundings.
@@ -183,6 +186,10 @@ func (e *Env) action(c *cli.Context) int {
 		now = time.Now
 	}
 	r := newRunner(cfg, log, now)
+	r.reconcileEvery = reconcileEvery
+	if e.Reconcile > 0 {
+		r.reconcileEvery = e.Reconcile
+	}
 	if cfg.Mission == lvsMission {
 		r.srv = &server{open: e.Open, svc: cfg.Service, dest: cfg.dest(), quiesce: cfg.Quiesce, test: cfg.TestStart, log: log}
 		defer r.srv.close()

@@ -25,8 +25,12 @@ const reconcileEvery = 30 * time.Second
 // of service is logged again.
 const repeatEvery = 5 * time.Minute
 
-// maxBackoff bounds the wait between two tries of a failed kernel call.
-const maxBackoff = time.Minute
+// maxBackoff bounds the wait between two tries of a failed kernel call;
+// maxServiceWait, between two looks for a missing virtual service.
+const (
+	maxBackoff     = time.Minute
+	maxServiceWait = 5 * time.Second
+)
 
 // runner checks one server at an interval and acts on the verdict.
 type runner struct {
@@ -41,10 +45,11 @@ type runner struct {
 	forced  int
 	upSince time.Time // when the server last entered service (slow start)
 
-	applied  *placement // what the table was last made to hold
-	backoff  time.Duration
-	retryAt  time.Time // zero: no retry pending
-	syncedAt time.Time
+	reconcileEvery time.Duration
+	applied        *placement // what the table was last made to hold
+	backoff        time.Duration
+	retryAt        time.Time // zero: no retry pending
+	failed         placement // what the last failed change was to make
 
 	// Failure reports of a server out of service: the last reason
 	// logged, when, and how many identical ones went unlogged since.
@@ -81,7 +86,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 
 	now := r.now()
 	nextCheck := now.Add(jitter(cfg.Jitter))
-	nextReconcile := now.Add(reconcileEvery)
+	nextReconcile := now.Add(r.reconcileEvery)
 	nextFeedback := nextCheck
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -157,7 +162,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 		}
 		reconcile := !now.Before(nextReconcile)
 		if reconcile {
-			nextReconcile = now.Add(reconcileEvery)
+			nextReconcile = now.Add(r.reconcileEvery)
 		}
 		r.syncTable(reconcile)
 	}
@@ -237,6 +242,11 @@ func (r *runner) observe(err error) *exit {
 		r.upSince = r.now()
 	} else {
 		r.log.Infof("[inactive] shutting down %s due to connection failure", r.cfg.Target)
+		if fb := r.cfg.Feedback; fb != nil {
+			// What the load source said of a failed server is stale
+			// by the time it returns.
+			fb.pct = 100
+		}
 	}
 	return nil
 }
@@ -306,7 +316,9 @@ func (r *runner) signal(s syscall.Signal) *exit {
 		r.log.Infof("DEBUG -- removing glasses")
 		switch r.forced {
 		case +1:
+			// In service at full weight already: no ramp to start.
 			r.health.set(true)
+			r.upSince = time.Time{}
 		case -1:
 			// Back on the next good check, as Piranha's nanny was.
 			r.health = newHealth(r.cfg.Fall, r.cfg.Rise)
@@ -366,18 +378,24 @@ func (r *runner) syncTable(reconcile bool) {
 	}
 	now := r.now()
 	want := r.want(now)
-	retry := !r.retryAt.IsZero() && !now.Before(r.retryAt)
-	if !reconcile && !retry && r.applied != nil && *r.applied == want {
+	pending := !r.retryAt.IsZero()
+	retry := pending && !now.Before(r.retryAt)
+	switch {
+	case pending && !retry && want == r.failed:
+		// The retry that is due later will try it again.
 		return
-	}
-	if !r.retryAt.IsZero() && !retry && r.applied == nil {
-		// A retry is pending; it will carry the new placement.
+	case !pending && !reconcile && r.applied != nil && *r.applied == want:
 		return
 	}
 	if err := r.srv.sync(want); err != nil {
-		r.backoff = min(max(2*r.backoff, time.Second), maxBackoff)
-		r.retryAt = now.Add(r.backoff)
-		r.applied = nil
+		limit := maxBackoff
+		if errors.Is(err, errNoService) {
+			// lvsd creates services before it starts their monitors;
+			// one missing is there again soon after a reload.
+			limit = maxServiceWait
+		}
+		r.backoff = min(max(2*r.backoff, time.Second), limit)
+		r.retryAt, r.failed, r.applied = now.Add(r.backoff), want, nil
 		if errors.Is(err, errNoService) {
 			r.log.Warnf("virtual service %s is not in the table; retrying in %s", r.cfg.Service.Option(), r.backoff)
 		} else {
@@ -385,7 +403,7 @@ func (r *runner) syncTable(reconcile bool) {
 		}
 		return
 	}
-	r.applied, r.backoff, r.retryAt, r.syncedAt = &want, 0, time.Time{}, now
+	r.applied, r.backoff, r.retryAt = &want, 0, time.Time{}
 }
 
 func (r *runner) serviceName() string {

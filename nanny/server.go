@@ -135,8 +135,22 @@ func (s *server) syncOnce(want placement) error {
 		return fmt.Errorf("%s: %w (%w)", cmd, errRaced, err)
 	}
 	s.known = false
-	return fmt.Errorf("%s: %w", cmd, err)
+	return fmt.Errorf("%s: %w", cmd, kernelError{err})
 }
+
+// kernelError words a failed kernel call by its errno alone, as ipvsadm
+// does ("cannot allocate memory"), keeping the error underneath.
+type kernelError struct{ err error }
+
+func (e kernelError) Error() string {
+	var errno syscall.Errno
+	if errors.As(e.err, &errno) {
+		return errno.Error()
+	}
+	return e.err.Error()
+}
+
+func (e kernelError) Unwrap() error { return e.err }
 
 func present(d ipvs.Dest) *ipvs.Dest {
 	if !d.Addr.IsValid() {

@@ -37,7 +37,7 @@ var Extensions = []Extension{
 	{Key: "fall", Scope: "virtual", Value: "count, 1 or more", Default: "1",
 		NannyFlag: "--fall", UsedBy: "nanny",
 		Doc: "consecutive failed checks before a real server is taken out of service"},
-	{Key: "rise", Scope: "virtual", Value: "count, 1 or more", Default: "reentry / timeout, as in Piranha",
+	{Key: "rise", Scope: "virtual", Value: "count, 1 or more", Default: "reentry / check_interval, at least 1 (Piranha: reentry / timeout)",
 		NannyFlag: "--rise", UsedBy: "nanny",
 		Doc: "consecutive successful checks before a failed real server returns"},
 	{Key: "heartbeat_secret_file", Scope: "global", Value: "absolute path", Default: "none: heartbeats are not authenticated",
