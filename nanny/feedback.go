@@ -2,17 +2,14 @@ package nanny
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"lvskit/nanny/check"
@@ -37,7 +34,7 @@ func (a agent) sample(ctx context.Context) (float64, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", a.target.String())
 	if err != nil {
-		return 0, fmt.Errorf("agent at %s: %v", a.target, errorsReason(err))
+		return 0, fmt.Errorf("agent at %s: %v", a.target, check.Cause(ctx, err))
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
@@ -45,7 +42,7 @@ func (a agent) sample(ctx context.Context) (float64, error) {
 	}
 	line, err := bufio.NewReaderSize(io.LimitReader(conn, 512), 512).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return 0, fmt.Errorf("agent at %s: no answer: %v", a.target, errorsReason(err))
+		return 0, fmt.Errorf("agent at %s: no answer: %v", a.target, check.Cause(ctx, err))
 	}
 	pct, err := parseAgentReply(line)
 	if err != nil {
@@ -97,11 +94,11 @@ type feedbackProgram struct {
 func (p feedbackProgram) String() string { return "feedback program " + strings.Join(p.argv, " ") }
 
 func (p feedbackProgram) sample(ctx context.Context) (float64, error) {
-	out, err := runCapture(ctx, substitute(p.argv, p.target))
+	out, err := check.RunProgram(ctx, check.Substitute(p.argv, p.target))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %v", p.argv[0], err)
 	}
-	line, _, _ := strings.Cut(out, "\n")
+	line, _, _ := strings.Cut(string(out), "\n")
 	pct, err := parseAgentReply(line)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %v", p.argv[0], err)
@@ -131,11 +128,11 @@ func newLoadCommand(cmd string, target check.Target, scale int) loadCommand {
 func (l loadCommand) String() string { return "load monitor " + strings.Join(l.argv, " ") }
 
 func (l loadCommand) sample(ctx context.Context) (float64, error) {
-	out, err := runCapture(ctx, l.argv)
+	out, err := check.RunProgram(ctx, l.argv)
 	if err != nil {
 		return 0, fmt.Errorf("failed to read remote load: %s: %v", l.argv[0], err)
 	}
-	load, err := parseLoad(out)
+	load, err := parseLoad(string(out))
 	if err != nil {
 		return 0, err
 	}
@@ -176,68 +173,6 @@ func loadPercent(load float64, scale int) float64 {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
-}
-
-// substitute replaces %h and %p in each word with the target's address
-// and port.
-func substitute(argv []string, t check.Target) []string {
-	r := strings.NewReplacer("%h", t.Host(), "%p", t.PortString())
-	out := make([]string, len(argv))
-	for i, a := range argv {
-		out[i] = r.Replace(a)
-	}
-	return out
-}
-
-// runCapture runs argv with no shell until ctx's deadline, killing its
-// process group then, and returns the start of its output.
-func runCapture(ctx context.Context, argv []string) (string, error) {
-	var out bytes.Buffer
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout = &limited{&out, 4096}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.WaitDelay = 100 * time.Millisecond
-	if err := cmd.Start(); err != nil {
-		return "", errorsReason(err)
-	}
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	err := cmd.Wait()
-	killed := !stop()
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	switch {
-	case killed:
-		return "", errors.New("timed out; killed")
-	case err != nil:
-		return "", err
-	}
-	return out.String(), nil
-}
-
-// limited keeps the first n bytes written to it.
-type limited struct {
-	w *bytes.Buffer
-	n int
-}
-
-func (l *limited) Write(p []byte) (int, error) {
-	if room := l.n - l.w.Len(); room > 0 {
-		l.w.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-// errorsReason is a network or exec error's cause without Go's
-// decoration.
-func errorsReason(err error) error {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err
-	}
-	return err
 }
 
 // feedback smooths a load source's samples: each moves the weight's

@@ -269,16 +269,16 @@ func TestProgram(t *testing.T) {
 	}{
 		{"exit 0", []string{script("ok", "exit 0")}, Expect{}, ""},
 		{"args", []string{script("args", `[ "$1" = 192.0.2.7 ] && [ "$2" = 8080 ] && [ "$3" = "http://192.0.2.7:8080/" ]`), "%h", "%p", "http://%h:%p/"}, Expect{}, ""},
-		{"exit 1", []string{script("fail", "echo broken >&2; exit 1")}, Expect{}, `\S+/fail for 192.0.2.7:8080 exited with status 1: "broken"`},
+		{"exit 1", []string{script("fail", "echo broken >&2; exit 1")}, Expect{}, `\S+/fail for 192.0.2.7:8080: exited with status 1: "broken"`},
 		{"output", []string{script("out", "echo OK")}, lit("OK"), ""},
 		{"crlf", []string{script("crlf", `printf 'OK\r\n'`)}, lit("OK"), ""},
 		{"wrong output", []string{script("wrong", "echo NOPE")}, lit("OK"), `Trouble\. Received results are not what we expected from \(192\.0\.2\.7:8080\): got "NOPE", want "OK"`},
 		{"regex", []string{script("re", "echo load 0.5 fine")}, re("fine$"), ""},
 		// Piranha called a hung program up; it is down, and killed.
-		{"hang", []string{script("hang", "sleep 30")}, Expect{}, `timeout running \S+/hang for 192.0.2.7:8080; killed`},
+		{"hang", []string{script("hang", "sleep 30")}, Expect{}, `\S+/hang for 192.0.2.7:8080: timed out; killed`},
 		// What it started dies with it.
-		{"hang child", []string{script("hangchild", "sleep 30 & wait")}, Expect{}, `timeout running \S+/hangchild for 192.0.2.7:8080; killed`},
-		{"missing", []string{filepath.Join(dir, "missing")}, Expect{}, `cannot run \S+/missing: .*no such file or directory`},
+		{"hang child", []string{script("hangchild", "sleep 30 & wait")}, Expect{}, `\S+/hangchild for 192.0.2.7:8080: timed out; killed`},
+		{"missing", []string{filepath.Join(dir, "missing")}, Expect{}, `\S+/missing for 192.0.2.7:8080: cannot be run: no such file or directory`},
 		{"signal", []string{script("kill", "kill -9 $$")}, Expect{}, `\S+/kill for 192.0.2.7:8080: signal: killed`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

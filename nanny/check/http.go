@@ -95,21 +95,19 @@ func (c *HTTP) String() string {
 }
 
 func (c *HTTP) Check(ctx context.Context) error {
-	conn, err := dial(ctx, "tcp", c.Target)
+	conn, release, err := probeConnect(ctx, c.Target)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	defer release()
 	fail := func(what string, err error) error {
-		if timedOut(ctx, err) {
+		if probeTimedOut(ctx, err) {
 			return fmt.Errorf("HTTP GET %s: %s timed out", c.url(), what)
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("HTTP GET %s: %s: connection closed by %s", c.url(), what, c.Target)
 		}
-		return fmt.Errorf("HTTP GET %s: %s failed: %v", c.url(), what, reason(err))
+		return fmt.Errorf("HTTP GET %s: %s failed: %s", c.url(), what, probeCause(ctx, err))
 	}
 	rw := io.ReadWriter(conn)
 	if c.TLS {

@@ -110,6 +110,7 @@ func (c *ICMP) check(ctx context.Context, kind icmpSocket) error {
 			n, oobn int
 			from    unix.Sockaddr
 			queued  bool
+			requeue bool
 			rerr    error
 		)
 		err := rc.Read(func(fd uintptr) bool {
@@ -123,8 +124,18 @@ func (c *ICMP) check(ctx context.Context, kind icmpSocket) error {
 				}
 			}
 			n, from, rerr = unix.Recvfrom(int(fd), buf, 0)
+			if !raw && rerr != nil && rerr != unix.EAGAIN {
+				// An error queued between the two calls is also
+				// reported, once, as the socket's pending error:
+				// the queue has it in full.
+				requeue = true
+				return true
+			}
 			return rerr != unix.EAGAIN
 		})
+		if requeue && err == nil {
+			continue
+		}
 		if err == nil {
 			err = rerr
 		}

@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,9 +12,22 @@ import (
 	"time"
 )
 
-// This file holds what the DNS, SMTP, UDP and ICMP checks share. Its
-// names start with "probe" so that it stays clear of the helpers the
-// other checks define.
+// This file holds what the checks share: connecting, deadlines, and
+// the words for what went wrong.
+
+// probeConnect is probeDial for the TCP checks, failing in Piranha's
+// words: "CONNECT to 10.0.0.2:80 timed out", or "... failed: connection
+// refused".
+func probeConnect(ctx context.Context, t Target) (net.Conn, func(), error) {
+	conn, release, err := probeDial(ctx, "tcp", t)
+	if err != nil {
+		if probeTimedOut(ctx, err) {
+			return nil, nil, fmt.Errorf("CONNECT to %s timed out", t)
+		}
+		return nil, nil, fmt.Errorf("CONNECT to %s failed: %s", t, probeCause(ctx, err))
+	}
+	return conn, release, nil
+}
 
 // probeDial connects to t and ties the connection to ctx: its deadline
 // is ctx's, and cancelling ctx closes it, so a blocked read returns at
@@ -61,6 +75,9 @@ func probeTimedOut(ctx context.Context, err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
+
+// Cause is probeCause for nanny's load sources.
+func Cause(ctx context.Context, err error) string { return probeCause(ctx, err) }
 
 // probeCause is the reason for a network failure in an operator's
 // words: the errno's text ("connection refused") without Go's "read udp

@@ -34,14 +34,18 @@ const maxOutput = 4096
 // empty argument; no check program wants one.
 func SplitCommand(s string) []string { return strings.Fields(s) }
 
-func (c *Program) argv() []string {
-	r := strings.NewReplacer("%h", c.Target.Host(), "%p", c.Target.PortString())
-	out := make([]string, len(c.Argv))
-	for i, a := range c.Argv {
+// Substitute replaces %h and %p in each word of argv with t's address
+// and port.
+func Substitute(argv []string, t Target) []string {
+	r := strings.NewReplacer("%h", t.Host(), "%p", t.PortString())
+	out := make([]string, len(argv))
+	for i, a := range argv {
 		out[i] = r.Replace(a)
 	}
 	return out
 }
+
+func (c *Program) argv() []string { return Substitute(c.Argv, c.Target) }
 
 func (c *Program) String() string {
 	s := "program " + strings.Join(c.argv(), " ")
@@ -56,43 +60,63 @@ func (c *Program) Check(ctx context.Context) error {
 	if len(argv) == 0 {
 		return errors.New("no check program given")
 	}
-	var out, errOut capped
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	// Its own process group, so that what it started dies with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("cannot run %s: %v", argv[0], reason(err))
-	}
-	stop := context.AfterFunc(ctx, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	// A grandchild that keeps the pipes open must not hold the check
-	// past its deadline.
-	cmd.WaitDelay = 100 * time.Millisecond
-	err := cmd.Wait()
-	killed := !stop()
-	// The group may outlive a program that exited on its own.
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	name := argv[0]
-	switch {
-	case killed:
-		return fmt.Errorf("timeout running %s for %s; killed", name, c.Target)
-	case err != nil:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && ee.Exited() {
-			return fmt.Errorf("%s for %s exited with status %d%s", name, c.Target, ee.ExitCode(), tail(&out, &errOut))
-		}
-		return fmt.Errorf("%s for %s: %v%s", name, c.Target, err, tail(&out, &errOut))
+	out, err := RunProgram(ctx, argv)
+	if err != nil {
+		return fmt.Errorf("%s for %s: %v", argv[0], c.Target, err)
 	}
 	if c.Expect.IsZero() {
 		return nil
 	}
-	got := bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+	got := bytes.TrimSuffix(out, []byte("\n"))
 	got = bytes.TrimSuffix(got, []byte("\r"))
 	if c.Expect.Regex != nil && c.Expect.Regex.Match(got) || c.Expect.Any || c.Expect.Prefix != nil && bytes.Equal(got, c.Expect.Prefix) {
 		return nil
 	}
 	// Piranha's words, with what came instead.
-	return fmt.Errorf("Trouble. Received results are not what we expected from (%s): got %s, want %s", c.Target, quoteCut(got), c.Expect)
+	return fmt.Errorf("Trouble. Received results are not what we expected from (%s): got %s, want %s", c.Target, probeQuote(got), c.Expect)
+}
+
+// ProgramError is why a program run by RunProgram gave no output to
+// read: it could not start, ran past its deadline, or failed.
+type ProgramError struct{ msg string }
+
+func (e *ProgramError) Error() string { return e.msg }
+
+// RunProgram runs argv, with no shell, until it exits or ctx is done,
+// and returns the start of its output. At ctx's end its process group
+// is killed, so that what it started dies with it; a program that ends
+// in any way but exit status 0 is an error that says how, with the
+// first line it wrote.
+func RunProgram(ctx context.Context, argv []string) ([]byte, error) {
+	var out, errOut capped
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A grandchild that keeps the pipes open must not hold the check
+	// past its deadline.
+	cmd.WaitDelay = 100 * time.Millisecond
+	if err := cmd.Start(); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		return nil, &ProgramError{fmt.Sprintf("cannot be run: %s", probeCause(ctx, err))}
+	}
+	stop := context.AfterFunc(ctx, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	err := cmd.Wait()
+	killed := !stop()
+	// The group may outlive a program that exited on its own.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	var ee *exec.ExitError
+	switch {
+	case killed:
+		return nil, &ProgramError{"timed out; killed"}
+	case errors.As(err, &ee) && ee.Exited():
+		return nil, &ProgramError{fmt.Sprintf("exited with status %d%s", ee.ExitCode(), tail(&out, &errOut))}
+	case err != nil:
+		return nil, &ProgramError{fmt.Sprintf("%v%s", err, tail(&out, &errOut))}
+	}
+	return out.Bytes(), nil
 }
 
 // tail is the first line of what the program said, for the log.
@@ -100,7 +124,7 @@ func tail(out, errOut *capped) string {
 	for _, b := range []*capped{errOut, out} {
 		line, _, _ := bytes.Cut(bytes.TrimSpace(b.Bytes()), []byte("\n"))
 		if len(line) > 0 {
-			return ": " + quoteCut(line)
+			return ": " + probeQuote(line)
 		}
 	}
 	return ""

@@ -81,18 +81,9 @@ func (e Expect) verdict(got []byte, eof bool) (done, ok bool) {
 // mismatch says how got differs from e.
 func (e Expect) mismatch(from Target, got []byte) error {
 	if e.Regex != nil {
-		return fmt.Errorf("reply from %s does not match %s: got %s", from, e, quoteCut(got))
+		return fmt.Errorf("reply from %s does not match %s: got %s", from, e, probeQuote(got))
 	}
-	return fmt.Errorf("reply from %s does not start with %s: got %s", from, e, quoteCut(got))
-}
-
-// quoteCut quotes the start of a reply for a log line.
-func quoteCut(b []byte) string {
-	const max = 64
-	if len(b) > max {
-		return strconv.Quote(string(b[:max])) + "..."
-	}
-	return strconv.Quote(string(b))
+	return fmt.Errorf("reply from %s does not start with %s: got %s", from, e, probeQuote(got))
 }
 
 // readExpect reads from r until the reply settles e, the peer closes,
@@ -111,7 +102,7 @@ func readExpect(ctx context.Context, r io.Reader, from Target, e Expect) error {
 			}
 			switch {
 			case eof && e.Regex != nil:
-				return fmt.Errorf("connection closed by %s without a match for %s: got %s", from, e, quoteCut(got))
+				return fmt.Errorf("connection closed by %s without a match for %s: got %s", from, e, probeQuote(got))
 			case eof && len(got) < len(e.Prefix):
 				// Piranha's words for a reply shorter than expected.
 				return fmt.Errorf("READ from %s was too short[%d>=%d]: connection closed", from, len(got), len(e.Prefix))
@@ -122,13 +113,13 @@ func readExpect(ctx context.Context, r io.Reader, from Target, e Expect) error {
 			return fmt.Errorf("reply from %s: %d bytes without a match for %s", from, len(got), e)
 		}
 		if err != nil && !eof {
-			if timedOut(ctx, err) {
+			if probeTimedOut(ctx, err) {
 				if len(got) == 0 {
 					return fmt.Errorf("READ to %s timed out", from)
 				}
-				return fmt.Errorf("READ to %s timed out waiting for %s: got %s", from, e, quoteCut(got))
+				return fmt.Errorf("READ to %s timed out waiting for %s: got %s", from, e, probeQuote(got))
 			}
-			return fmt.Errorf("READ from %s failed: %v", from, reason(err))
+			return fmt.Errorf("READ from %s failed: %s", from, probeCause(ctx, err))
 		}
 	}
 }
@@ -155,19 +146,17 @@ func (c *SendExpect) String() string {
 }
 
 func (c *SendExpect) Check(ctx context.Context) error {
-	conn, err := dial(ctx, "tcp", c.Target)
+	conn, release, err := probeConnect(ctx, c.Target)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
+	defer release()
 	if len(c.Send) > 0 {
 		if _, err := conn.Write(c.Send); err != nil {
-			if timedOut(ctx, err) {
+			if probeTimedOut(ctx, err) {
 				return fmt.Errorf("WRITE to %s timed out", c.Target)
 			}
-			return fmt.Errorf("WRITE operation for %s returned error: %v", c.Target, reason(err))
+			return fmt.Errorf("WRITE operation for %s returned error: %s", c.Target, probeCause(ctx, err))
 		}
 	}
 	if c.Expect.IsZero() {

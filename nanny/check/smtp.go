@@ -56,12 +56,9 @@ func (c *SMTP) Check(ctx context.Context) error {
 			return fmt.Errorf("SMTP HELO name %q is not a host name", helo)
 		}
 	}
-	conn, release, err := probeDial(ctx, "tcp", c.Target)
+	conn, release, err := probeConnect(ctx, c.Target)
 	if err != nil {
-		if probeTimedOut(ctx, err) {
-			return fmt.Errorf("CONNECT to %s timed out", c.Target)
-		}
-		return fmt.Errorf("CONNECT to %s failed: %s", c.Target, probeCause(ctx, err))
+		return err
 	}
 	defer release()
 	r := bufio.NewReaderSize(conn, smtpMaxReply)
