@@ -62,8 +62,18 @@ func TestScripts(t *testing.T) {
 			"signal":  cmdSignal,
 			"waitfor": cmdWaitFor,
 		},
-		Setup: setupEnv(t),
+		Setup:     setupEnv(t),
+		Condition: condition,
 	})
+}
+
+// condition adds [root] to testscript's conditions: raw sockets (nanny's
+// ICMP check) need it, or a ping group.
+func condition(cond string) (bool, error) {
+	if cond == "root" {
+		return os.Geteuid() == 0, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 // TestUpstreamScripts runs the goldens generated from the ipvsadm

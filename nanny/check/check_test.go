@@ -417,3 +417,27 @@ func TestParseDigest(t *testing.T) {
 		}
 	}
 }
+
+// FuzzExpect: whatever arrives, in whatever pieces, the verdict on a
+// longer reply never takes back a settled one, and Unescape and
+// ParseStatusSet never panic.
+func FuzzExpect(f *testing.F) {
+	f.Add("HTTP", false, []byte("HTTP/1.0 200"), 3)
+	f.Add("^2[0-9]{2}", true, []byte("250 ok"), 1)
+	f.Add("*", false, []byte(""), 0)
+	f.Fuzz(func(t *testing.T, expect string, regex bool, reply []byte, cut int) {
+		e, err := ParseExpect(Unescape(expect), regex)
+		if err != nil {
+			return
+		}
+		if cut < 0 || cut > len(reply) {
+			cut = len(reply)
+		}
+		done1, ok1 := e.verdict(reply[:cut], false)
+		done2, ok2 := e.verdict(reply, false)
+		if done1 && (!done2 || ok1 != ok2) && e.Regex == nil {
+			t.Errorf("expect %s: %q settled %v, then %q gave done %v ok %v", e, reply[:cut], ok1, reply, done2, ok2)
+		}
+		ParseStatusSet(expect)
+	})
+}
