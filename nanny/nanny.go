@@ -20,6 +20,7 @@ import (
 	"log/syslog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -49,11 +50,6 @@ type Env struct {
 	Syslog func() (*syslog.Writer, error)
 	// Terminal reports whether a stream is a terminal (for colour).
 	Terminal func(io.Writer) bool
-	// Signals delivers the signals nanny acts on; nil subscribes to the
-	// process's.
-	Signals func(chan<- os.Signal) (stop func())
-	// Now is the clock; nil is time.Now.
-	Now func() time.Time
 	// Reconcile is how often the table is compared with what it should
 	// hold when nothing changed; zero is every 30 s.
 	Reconcile time.Duration
@@ -61,6 +57,13 @@ type Env struct {
 
 // Main runs nanny with the process's surroundings.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A nanny does one thing at a time, and a director runs a thousand
+	// of them: one P spares each the threads and hand-offs of several,
+	// and, set explicitly, the runtime's periodic re-reading of the CPU
+	// limits (Go 1.25). GOMAXPROCS in the environment still wins.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	env := &Env{
 		Stdout: stdout,
 		Stderr: stderr,
@@ -175,17 +178,9 @@ func (e *Env) action(c *cli.Context) int {
 	}
 
 	sigs := make(chan os.Signal, 8)
-	if e.Signals != nil {
-		defer e.Signals(sigs)()
-	} else {
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
-		defer signal.Stop(sigs)
-	}
-	now := e.Now
-	if now == nil {
-		now = time.Now
-	}
-	r := newRunner(cfg, log, now)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+	r := newRunner(cfg, log, time.Now)
 	r.reconcileEvery = reconcileEvery
 	if e.Reconcile > 0 {
 		r.reconcileEvery = e.Reconcile

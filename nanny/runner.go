@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,6 +60,12 @@ type runner struct {
 
 	fosSeen  bool
 	fosFails int
+
+	// mu guards what the signal watcher shares with the loop: the
+	// running probe's cancel, and whether nanny is stopping.
+	mu          sync.Mutex
+	cancel      context.CancelFunc
+	terminating bool
 }
 
 func newRunner(cfg *Config, log *daemonlog.Logger, now func() time.Time) *runner {
@@ -84,38 +91,32 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 	}
 	r.adopt()
 
+	sigs = r.watch(sigs)
 	now := r.now()
 	nextCheck := now.Add(jitter(cfg.Jitter))
 	nextReconcile := now.Add(r.reconcileEvery)
 	nextFeedback := nextCheck
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	var pending []os.Signal
+	alarm := newAlarm()
+	defer alarm.stop()
 	for {
-		wake := nextReconcile
+		next := nextReconcile
 		if r.forced == 0 {
-			wake = earliest(wake, nextCheck)
+			next = earliest(next, nextCheck)
 		}
 		if !r.retryAt.IsZero() {
-			wake = earliest(wake, r.retryAt)
+			next = earliest(next, r.retryAt)
 		}
 		if r.ramping(now) {
-			wake = earliest(wake, now.Add(max(cfg.SlowStart/10, 100*time.Millisecond)))
+			next = earliest(next, now.Add(max(cfg.SlowStart/10, 100*time.Millisecond)))
 		}
 		if cfg.Feedback != nil && r.health.up && r.forced == 0 {
-			wake = earliest(wake, nextFeedback)
+			next = earliest(next, nextFeedback)
 		}
 		var sig os.Signal
-		if len(pending) > 0 {
-			sig, pending = pending[0], pending[1:]
-		} else {
-			timer.Reset(max(0, wake.Sub(r.now())))
-			select {
-			case sig = <-sigs:
-				// Since Go 1.23 a stopped timer delivers nothing stale.
-				timer.Stop()
-			case <-timer.C:
-			}
+		alarm.set(next.Sub(r.now()))
+		select {
+		case sig = <-sigs:
+		case <-alarm.C:
 		}
 		if sig != nil {
 			if x := r.signal(sig.(syscall.Signal)); x != nil {
@@ -124,8 +125,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 		}
 		now = r.now()
 		if r.forced == 0 && !now.Before(nextCheck) {
-			err, more := r.probe(sigs, cfg.Timeout, r.cfg.Check.Check)
-			pending = append(pending, more...)
+			err := r.probe(cfg.Timeout, r.cfg.Check.Check)
 			if err == errTerminated {
 				continue
 			}
@@ -143,11 +143,10 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 		}
 		if cfg.Feedback != nil && r.health.up && r.forced == 0 && !now.Before(nextFeedback) {
 			var pct float64
-			err, more := r.probe(sigs, cfg.Timeout, func(ctx context.Context) (err error) {
+			err := r.probe(cfg.Timeout, func(ctx context.Context) (err error) {
 				pct, err = cfg.Feedback.src.sample(ctx)
 				return err
 			})
-			pending = append(pending, more...)
 			if err == errTerminated {
 				continue
 			}
@@ -170,29 +169,49 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 
 var errTerminated = errors.New("terminated")
 
-// probe runs one check (or load sample) with a deadline. Signals that
-// arrive meanwhile are returned to be handled after it, except SIGTERM
-// and SIGINT, which end the probe at once: a hung server must not delay
-// nanny's exit by a whole timeout.
-func (r *runner) probe(sigs <-chan os.Signal, timeout time.Duration, fn func(context.Context) error) (error, []os.Signal) {
+// probe runs one check (or load sample) with a deadline, on the loop's
+// own goroutine: a thousand monitors are cheaper without a goroutine
+// and its stack made for each check. SIGTERM and SIGINT end a probe at
+// once (see watch): a hung server must not delay nanny's exit by a
+// whole timeout.
+func (r *runner) probe(timeout time.Duration, fn func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- fn(ctx) }()
-	var later []os.Signal
-	for {
-		select {
-		case err := <-done:
-			return err, later
-		case s := <-sigs:
-			later = append(later, s)
-			if s == syscall.SIGTERM || s == syscall.SIGINT {
-				cancel()
-				<-done
-				return errTerminated, later
-			}
-		}
+	r.mu.Lock()
+	if r.terminating {
+		r.mu.Unlock()
+		return errTerminated
 	}
+	r.cancel = cancel
+	r.mu.Unlock()
+	err := fn(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cancel = nil
+	if r.terminating {
+		return errTerminated
+	}
+	return err
+}
+
+// watch passes the signals on to the loop, ending a running probe first
+// when one asks nanny to stop.
+func (r *runner) watch(sigs <-chan os.Signal) <-chan os.Signal {
+	out := make(chan os.Signal, 8)
+	go func() {
+		for s := range sigs {
+			if s == syscall.SIGTERM || s == syscall.SIGINT {
+				r.mu.Lock()
+				r.terminating = true
+				if r.cancel != nil {
+					r.cancel()
+				}
+				r.mu.Unlock()
+			}
+			out <- s
+		}
+	}()
+	return out
 }
 
 // adopt takes the table as it finds it: a real server already in

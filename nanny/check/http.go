@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 )
@@ -131,19 +131,19 @@ func (c *HTTP) Check(ctx context.Context) error {
 	if _, err := io.WriteString(rw, req); err != nil {
 		return fail("request", err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(rw), nil)
+	br := bufio.NewReaderSize(rw, 4096)
+	status, body, err := readResponse(br)
 	if err != nil {
 		return fail("reading the response", err)
 	}
-	defer resp.Body.Close()
-	if !c.Status.Has(resp.StatusCode) {
-		return fmt.Errorf("HTTP GET %s answered status %d, want %s", c.url(), resp.StatusCode, c.Status)
+	if !c.Status.Has(status) {
+		return fmt.Errorf("HTTP GET %s answered status %d, want %s", c.url(), status, c.Status)
 	}
 	if c.Digest == nil {
 		return nil
 	}
 	h := md5.New()
-	n, err := io.Copy(h, io.LimitReader(resp.Body, maxBody+1))
+	n, err := io.Copy(h, io.LimitReader(body, maxBody+1))
 	if err != nil {
 		return fail("reading the body", err)
 	}
@@ -216,4 +216,115 @@ func ParseDigest(s string) ([]byte, error) {
 		return nil, fmt.Errorf("bad digest %q: want 32 hexadecimal digits (an MD5 as genhash prints it)", s)
 	}
 	return b, nil
+}
+
+// errMalformed is a response that is not HTTP/1.x.
+var errMalformed = errors.New("malformed HTTP response")
+
+// readResponse reads an HTTP/1.x response's status line and headers,
+// and returns its status and a reader of its body: Content-Length bytes,
+// the chunks of a chunked body, or all until the server closes. It is
+// what a check needs of net/http, without linking net/http into each of
+// a thousand monitors.
+func readResponse(br *bufio.Reader) (int, io.Reader, error) {
+	tp := textproto.NewReader(br)
+	line, err := tp.ReadLine()
+	if err != nil {
+		return 0, nil, err
+	}
+	proto, rest, _ := strings.Cut(line, " ")
+	code, _, _ := strings.Cut(rest, " ")
+	status, err := strconv.Atoi(code)
+	if !strings.HasPrefix(proto, "HTTP/1.") || err != nil || len(code) != 3 || status < 100 {
+		return 0, nil, fmt.Errorf("%w: status line %s", errMalformed, probeQuote([]byte(line)))
+	}
+	hdr, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return 0, nil, err
+	}
+	switch {
+	case strings.EqualFold(hdr.Get("Transfer-Encoding"), "chunked"):
+		return status, &chunked{r: br}, nil
+	case hdr.Get("Content-Length") != "":
+		n, err := strconv.ParseInt(hdr.Get("Content-Length"), 10, 64)
+		if err != nil || n < 0 {
+			return 0, nil, fmt.Errorf("%w: Content-Length %q", errMalformed, hdr.Get("Content-Length"))
+		}
+		return status, &exactly{r: io.LimitReader(br, n), left: n}, nil
+	}
+	return status, br, nil
+}
+
+// exactly reads a body of known length; one that ends early is an
+// unexpected EOF, not a shorter body.
+type exactly struct {
+	r    io.Reader
+	left int64
+}
+
+func (e *exactly) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF && e.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// chunked decodes a chunked body (RFC 9112 section 7.1), ignoring chunk
+// extensions and trailers.
+type chunked struct {
+	r    *bufio.Reader
+	left int64 // of the current chunk
+	done bool
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	for c.left == 0 {
+		if c.done {
+			return 0, io.EOF
+		}
+		line, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, unexpected(err)
+		}
+		size, _, _ := strings.Cut(strings.TrimSpace(string(line)), ";")
+		n, err := strconv.ParseInt(size, 16, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%w: chunk size %q", errMalformed, size)
+		}
+		if n == 0 {
+			c.done = true
+			// The trailer section ends with an empty line.
+			for {
+				l, err := c.r.ReadSlice('\n')
+				if err != nil {
+					return 0, unexpected(err)
+				}
+				if len(strings.TrimSpace(string(l))) == 0 {
+					return 0, io.EOF
+				}
+			}
+		}
+		c.left = n
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if c.left == 0 && err == nil {
+		// Each chunk's data ends with CRLF.
+		if _, err := c.r.Discard(2); err != nil {
+			return n, unexpected(err)
+		}
+	}
+	return n, unexpected(err)
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
