@@ -441,3 +441,53 @@ func FuzzExpect(f *testing.F) {
 		ParseStatusSet(expect)
 	})
 }
+
+func TestReadResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		status   int
+		body     string
+		err      string // substring of the error, reading the head or the body
+	}{
+		{"length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA", 200, "hello", ""},
+		{"to close", "HTTP/1.0 404 Not Found\r\n\r\ngone\n", 404, "gone\n", ""},
+		{"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n", 200, "hello world", ""},
+		{"short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", 200, "", "unexpected EOF"},
+		{"chunk cut", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", 200, "", "unexpected EOF"},
+		{"bad chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 200, "", "chunk size"},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 0, "", "Content-Length"},
+		{"not http", "SSH-2.0-OpenSSH\r\n\r\n", 0, "", "status line"},
+		{"no code", "HTTP/1.1 OK\r\n\r\n", 0, "", "status line"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body, err := readResponse(bufio.NewReader(strings.NewReader(tc.in)))
+			var got []byte
+			if err == nil {
+				got, err = io.ReadAll(body)
+			}
+			switch {
+			case tc.err != "":
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want one with %q", err, tc.err)
+				}
+			case err != nil:
+				t.Errorf("error %v", err)
+			case status != tc.status || string(got) != tc.body:
+				t.Errorf("status %d body %q, want %d %q", status, got, tc.status, tc.body)
+			}
+		})
+	}
+}
+
+// FuzzReadResponse: whatever a server answers, the response reader
+// returns or fails, and its body reader ends.
+func FuzzReadResponse(f *testing.F) {
+	f.Add("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	f.Add("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc")
+	f.Fuzz(func(t *testing.T, in string) {
+		_, body, err := readResponse(bufio.NewReader(strings.NewReader(in)))
+		if err == nil {
+			io.Copy(io.Discard, io.LimitReader(body, 1<<20))
+		}
+	})
+}
