@@ -52,16 +52,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		stdout = bw
 	}
 	env := &Env{
-		Stdin:  stdin,
-		Stdout: stdout,
-		Stderr: stderr,
-		Open: func() (ipvs.Table, error) {
-			c, err := netlink.Dial(nil)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		},
+		Stdin:      stdin,
+		Stdout:     stdout,
+		Stderr:     stderr,
+		Open:       netlink.Open,
 		Modprobe:   modprobe,
 		Resolver:   &SystemResolver{},
 		ConnPath:   "/proc/net/ip_vs_conn",

@@ -67,13 +67,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	env := &Env{
 		Stdout: stdout,
 		Stderr: stderr,
-		Open: func() (ipvs.Table, error) {
-			c, err := netlink.Dial(nil)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		},
+		Open:   netlink.Open,
 		Syslog: func() (*syslog.Writer, error) {
 			return syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "nanny")
 		},
@@ -180,7 +174,7 @@ func (e *Env) action(c *cli.Context) int {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	r := newRunner(cfg, log, time.Now)
+	r := newRunner(cfg, log)
 	r.reconcileEvery = reconcileEvery
 	if e.Reconcile > 0 {
 		r.reconcileEvery = e.Reconcile

@@ -37,7 +37,6 @@ const (
 type runner struct {
 	cfg    *Config
 	log    *daemonlog.Logger
-	now    func() time.Time
 	health *health
 	srv    *server // nil: nothing to change in the table (--fos)
 
@@ -68,8 +67,8 @@ type runner struct {
 	terminating bool
 }
 
-func newRunner(cfg *Config, log *daemonlog.Logger, now func() time.Time) *runner {
-	return &runner{cfg: cfg, log: log, now: now, health: newHealth(cfg.Fall, cfg.Rise)}
+func newRunner(cfg *Config, log *daemonlog.Logger) *runner {
+	return &runner{cfg: cfg, log: log, health: newHealth(cfg.Fall, cfg.Rise)}
 }
 
 // exit is a reason to stop the loop, with nanny's exit status.
@@ -92,7 +91,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 	r.adopt()
 
 	sigs = r.watch(sigs)
-	now := r.now()
+	now := time.Now()
 	nextCheck := now.Add(jitter(cfg.Jitter))
 	nextReconcile := now.Add(r.reconcileEvery)
 	nextFeedback := nextCheck
@@ -113,7 +112,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 			next = earliest(next, nextFeedback)
 		}
 		var sig os.Signal
-		alarm.set(next.Sub(r.now()))
+		alarm.set(next.Sub(time.Now()))
 		select {
 		case sig = <-sigs:
 		case <-alarm.C:
@@ -123,7 +122,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 				return x.status
 			}
 		}
-		now = r.now()
+		now = time.Now()
 		if r.forced == 0 && !now.Before(nextCheck) {
 			err := r.probe(cfg.Timeout, r.cfg.Check.Check)
 			if err == errTerminated {
@@ -135,7 +134,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 			// The next check is an interval after this one was due,
 			// however long it took: never two at once, and no burst
 			// to catch up after a slow one.
-			now = r.now()
+			now = time.Now()
 			nextCheck = nextCheck.Add(cfg.Interval)
 			if nextCheck.Before(now) {
 				nextCheck = now
@@ -156,7 +155,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 				cfg.Feedback.add(pct)
 				r.log.Debugf("%s says %g%%; weight now %g%%", cfg.Feedback.src, pct, cfg.Feedback.pct)
 			}
-			now = r.now()
+			now = time.Now()
 			nextFeedback = now.Add(cfg.Feedback.every)
 		}
 		reconcile := !now.Before(nextReconcile)
@@ -231,10 +230,8 @@ func (r *runner) adopt() {
 	case cur.Weight > 0 || r.cfg.Weight == 0:
 		r.health.set(true)
 		r.log.Infof("%s is in service with weight %d; keeping it while checks pass", r.cfg.Target, cur.Weight)
-		r.srv.remember(cur)
 	default:
 		r.log.Infof("%s is in the table with weight 0", r.cfg.Target)
-		r.srv.remember(cur)
 	}
 }
 
@@ -258,7 +255,7 @@ func (r *runner) observe(err error) *exit {
 	}
 	if h.up {
 		r.log.Infof("[ active ] making %s available", r.cfg.Target)
-		r.upSince = r.now()
+		r.upSince = time.Now()
 	} else {
 		r.log.Infof("[inactive] shutting down %s due to connection failure", r.cfg.Target)
 		if fb := r.cfg.Feedback; fb != nil {
@@ -276,7 +273,7 @@ func (r *runner) observe(err error) *exit {
 // with -v).
 func (r *runner) reportFailure(err error, wasUp bool, n int) {
 	reason := err.Error()
-	now := r.now()
+	now := time.Now()
 	switch {
 	case wasUp && r.cfg.Fall > 1:
 		r.log.Warnf("%s (failure %d of %d)", reason, n, r.cfg.Fall)
@@ -350,7 +347,7 @@ func (r *runner) signal(s syscall.Signal) *exit {
 
 // inService reports whether the server is, or should be, in service.
 func (r *runner) inService() bool {
-	return r.want(r.now()).in || r.applied != nil && r.applied.in
+	return r.want(time.Now()).in || r.applied != nil && r.applied.in
 }
 
 // want is where the server should be now.
@@ -395,7 +392,7 @@ func (r *runner) syncTable(reconcile bool) {
 	if r.srv == nil {
 		return
 	}
-	now := r.now()
+	now := time.Now()
 	want := r.want(now)
 	pending := !r.retryAt.IsZero()
 	retry := pending && !now.Before(r.retryAt)

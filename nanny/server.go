@@ -28,10 +28,9 @@ type server struct {
 	quiesce bool      // out of service is weight 0, not removal
 	test    bool      // --test-start: log the changes, make none
 	log     *daemonlog.Logger
-	// held is what the table held at the last sync: present, and at
-	// which weight. Unknown before the first.
-	held  *ipvs.Dest
-	known bool
+	// pretend is, with --test-start, the entry as the table would hold
+	// it had the changes been made: nil for none.
+	pretend *ipvs.Dest
 }
 
 // errNoService is the virtual service missing from the table: lvsd has
@@ -41,10 +40,7 @@ var errNoService = errors.New("no such virtual service")
 // lookup reads the destination from the table.
 func (s *server) lookup() (*ipvs.Dest, error) {
 	if s.test {
-		if !s.known {
-			return nil, nil
-		}
-		return s.held, nil
+		return s.pretend, nil
 	}
 	if s.table == nil {
 		t, err := s.open()
@@ -111,30 +107,25 @@ func (s *server) syncOnce(want placement) error {
 		cmd = fmt.Sprintf("ipvsadm -d %s -r %s", s.svc.Option(), s.dest.Key())
 		d = ipvs.Dest{}
 	default:
-		s.remember(cur)
 		return nil
 	}
 	if s.test {
 		s.log.Infof("test-start, not run: %s", cmd)
-		s.remember(present(d))
+		s.pretend = present(d)
 		return nil
 	}
 	err = op(s.table)
 	switch {
 	case err == nil:
 		s.log.Infof("%s", cmd)
-		s.remember(present(d))
 		return nil
 	case errors.Is(err, syscall.ESRCH):
-		s.known = false
 		return fmt.Errorf("%s: %w", cmd, errNoService)
 	case errors.Is(err, syscall.EEXIST), errors.Is(err, syscall.ENOENT):
 		// Someone changed the entry between the look and the change;
 		// the next sync starts from what is there now.
-		s.known = false
 		return fmt.Errorf("%s: %w (%w)", cmd, errRaced, err)
 	}
-	s.known = false
 	return fmt.Errorf("%s: %w", cmd, kernelError{err})
 }
 
@@ -157,10 +148,6 @@ func present(d ipvs.Dest) *ipvs.Dest {
 		return nil
 	}
 	return &d
-}
-
-func (s *server) remember(d *ipvs.Dest) {
-	s.held, s.known = d, true
 }
 
 func (s *server) close() {

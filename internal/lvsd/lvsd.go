@@ -109,16 +109,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // openTable opens the kernel's table, loading ip_vs first if need be.
 func openTable() (ipvs.Table, error) {
-	c, err := netlink.Dial(nil)
-	if errors.Is(err, ipvs.ErrNotAvailable) {
-		if modprobe() == nil {
-			c, err = netlink.Dial(nil)
-		}
+	t, err := netlink.Open()
+	if errors.Is(err, ipvs.ErrNotAvailable) && modprobe() == nil {
+		t, err = netlink.Open()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return t, err
 }
 
 // flags are lvsd's options: Piranha's, then lvskit's.

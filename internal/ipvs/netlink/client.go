@@ -65,6 +65,16 @@ const (
 	getFlags  = netlink.Request
 )
 
+// Open is Dial with the default configuration, as the Table the tools
+// take: a failure is a nil Table, not a nil *Client in one.
+func Open() (ipvs.Table, error) {
+	c, err := Dial(nil)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // Dial opens a netlink socket in the namespace cfg names (nil: the calling
 // thread's) and resolves the family "IPVS" there. When the kernel has no
 // IPVS the error satisfies errors.Is(err, ipvs.ErrNotAvailable).
