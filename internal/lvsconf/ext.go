@@ -3,6 +3,7 @@ package lvsconf
 import (
 	"math"
 	"strconv"
+	"time"
 )
 
 // Extension is a key lvskit reads beyond Piranha's. Piranha refused every
@@ -43,6 +44,33 @@ var Extensions = []Extension{
 	{Key: "heartbeat_secret_file", Scope: "global", Value: "absolute path", Default: "none: heartbeats are not authenticated",
 		UsedBy: "pulse",
 		Doc:    "file holding the secret that authenticates heartbeats (HMAC-SHA256); both directors read the same secret"},
+	{Key: "heartbeat_mode", Scope: "global", Value: "lvskit | piranha", Default: "lvskit",
+		UsedBy: "pulse",
+		Doc:    "lvskit's authenticated heartbeat, or Piranha's 4-byte one to run beside a Piranha pulse"},
+	{Key: "failback", Scope: "global", Value: "never | preempt", Default: "never (as Piranha)",
+		UsedBy: "pulse",
+		Doc:    "whether the better director takes the service back from an active partner"},
+	{Key: "failback_delay", Scope: "global", Value: "seconds", Default: "30",
+		UsedBy: "pulse",
+		Doc:    "with failback = preempt, how long the better director must be up and healthy first"},
+	{Key: "primary_priority", Scope: "global", Value: "1 to 255", Default: "100",
+		UsedBy: "pulse",
+		Doc:    "the primary's priority; the higher priority is the better director, the primary on a tie"},
+	{Key: "backup_priority", Scope: "global", Value: "1 to 255", Default: "100",
+		UsedBy: "pulse",
+		Doc:    "the backup's priority"},
+	{Key: "garp_count", Scope: "global", Value: "count, 1 or more", Default: "5 (as Piranha)",
+		UsedBy: "pulse",
+		Doc:    "gratuitous ARPs (IPv6: neighbour advertisements) sent per VIP on taking over"},
+	{Key: "garp_interval", Scope: "global", Value: "seconds", Default: "1 (as Piranha)",
+		UsedBy: "pulse",
+		Doc:    "time between two of them; the first goes at once"},
+	{Key: "garp_refresh", Scope: "global", Value: "seconds, 0 for never", Default: "60",
+		UsedBy: "pulse",
+		Doc:    "while active, announce every VIP again this often"},
+	{Key: "arbitration_gateway", Scope: "global", Value: "IP address", Default: "none: no arbitration",
+		UsedBy: "pulse",
+		Doc:    "an address (the gateway) the backup must reach before taking over from a silent partner"},
 }
 
 // Checks are the values of the check key.
@@ -83,6 +111,22 @@ func extKeys() map[string]keyDef {
 			}
 			p.cfg.HeartbeatSecretFile = v[0].text
 			return nil
+		}},
+		"heartbeat_mode":      {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.HeartbeatMode }, "lvskit", "piranha")},
+		"failback":            {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.Failback }, "never", "preempt")},
+		"failback_delay":      {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.FailbackDelay }, 0)},
+		"primary_priority":    {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.PrimaryPriority }, 1, 255)},
+		"backup_priority":     {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.BackupPriority }, 1, 255)},
+		"garp_count":          {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.GARPCount }, 1, 1000)},
+		"garp_interval":       {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.GARPInterval }, time.Millisecond)},
+		"garp_refresh":        {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.GARPRefresh }, 0)},
+		"arbitration_gateway": {g, 1, false, func(p *parser, key string, v []token) error {
+			a, err := p.host(key, v[0])
+			if err == nil && a.IsUnspecified() {
+				err = p.err(v[0].col, key, "invalid host name or ip address \"0.0.0.0\"", "the address pulse pings, typically the default gateway")
+			}
+			p.cfg.ArbitrationGateway = a
+			return err
 		}},
 	}
 }

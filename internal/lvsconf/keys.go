@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // keyDef is one key: where it may appear, how many values it takes, and
@@ -76,8 +78,8 @@ func init() {
 		"backup_active":  {g, 1, false, boolKey(func(p *parser) *bool { return &cfg(p).BackupActive })},
 		"heartbeat":      {g, 1, false, inert(boolKey(func(p *parser) *bool { return &cfg(p).Heartbeat }), "heartbeats are sent whenever backup_active = 1")},
 		"heartbeat_port": {g, 1, false, portKey(func(p *parser) *uint16 { return &cfg(p).HeartbeatPort }, true)},
-		"keepalive":      {g, 1, false, intKey(func(p *parser) *int64 { return &cfg(p).Keepalive }, 1, math.MaxInt32)},
-		"deadtime":       {g, 1, false, intKey(func(p *parser) *int64 { return &cfg(p).Deadtime }, 1, math.MaxInt32)},
+		"keepalive":      {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &cfg(p).Keepalive }, time.Millisecond)},
+		"deadtime":       {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &cfg(p).Deadtime }, time.Millisecond)},
 		"network": {g, 1, false, func(p *parser, key string, v []token) error {
 			var s string
 			if err := enumKey(func(*parser) *string { return &s }, "nat", "direct", "tunnel")(p, key, v); err != nil {
@@ -192,6 +194,52 @@ func intKey(field func(*parser) *int64, min, max int64) func(*parser, string, []
 		*field(p) = n
 		return nil
 	}
+}
+
+// secondsKey reads a time in seconds: an integer as Piranha reads it, or
+// (an lvskit extension, which Piranha refused as "integer expected") a
+// decimal with up to three digits after the point, "0.1". It is at
+// least min and at most MaxInt32 seconds.
+func secondsKey(field func(*parser) *time.Duration, min time.Duration) func(*parser, string, []token) error {
+	return func(p *parser, key string, v []token) error {
+		d, err := p.seconds(key, v[0], min)
+		if err != nil {
+			return err
+		}
+		*field(p) = d
+		return nil
+	}
+}
+
+// seconds reads a time for secondsKey.
+func (p *parser) seconds(key string, t token, min time.Duration) (time.Duration, error) {
+	hint := fmt.Sprintf("seconds, at least %s", formatSeconds(min))
+	whole, frac, decimal := strings.Cut(t.text, ".")
+	if !decimal {
+		// The smallest whole number of seconds at least min.
+		least := int64((min + time.Second - 1) / time.Second)
+		n, err := p.integer(key, t, least, math.MaxInt32)
+		return time.Duration(n) * time.Second, err
+	}
+	ok := whole != "" && frac != "" && len(frac) <= 3 && len(whole) <= 10
+	for _, c := range whole + frac {
+		ok = ok && c >= '0' && c <= '9'
+	}
+	if !ok {
+		return 0, p.err(t.col, key, fmt.Sprintf("number of seconds expected, got %q", t.text), "a whole number, or a decimal with up to 3 digits after the point")
+	}
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	f, _ := strconv.ParseInt((frac + "00")[:3], 10, 64)
+	d := time.Duration(w)*time.Second + time.Duration(f)*time.Millisecond
+	if d < min || w > math.MaxInt32 {
+		return 0, p.err(t.col, key, fmt.Sprintf("out of range: %s", t.text), hint)
+	}
+	return d, nil
+}
+
+// formatSeconds writes d as seconds the way seconds reads them back.
+func formatSeconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
 // integer reads a number in [min, max].

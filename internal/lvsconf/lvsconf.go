@@ -11,7 +11,10 @@
 // Config as canonical lvs.cf that parses back to the same Config.
 package lvsconf
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // Network is the forwarding method of every real server.
 type Network string
@@ -36,12 +39,15 @@ type Config struct {
 	BackupActive   bool   // backup_active: a backup director exists
 	Heartbeat      bool   // heartbeat: unused, heartbeats follow backup_active
 	HeartbeatPort  uint16 // heartbeat_port: UDP port of the heartbeat, both ends
-	Keepalive      int64  // keepalive: seconds between heartbeats
-	Deadtime       int64  // deadtime: seconds of silence before the partner is dead
-	Network        Network
-	NATRouter      netip.Addr // nat_router: floating gateway of NAT real servers...
-	NATRouterDev   string     // ...and the interface (dev:alias) it is raised on
-	NATNetmask     netip.Addr // nat_nmask; 0.0.0.0: the system's choice
+	// keepalive: time between heartbeats. Piranha took whole seconds;
+	// lvskit also reads decimals ("0.1"), which Piranha refused.
+	Keepalive time.Duration
+	// deadtime: silence after which the partner is dead; as keepalive.
+	Deadtime     time.Duration
+	Network      Network
+	NATRouter    netip.Addr // nat_router: floating gateway of NAT real servers...
+	NATRouterDev string     // ...and the interface (dev:alias) it is raised on
+	NATNetmask   netip.Addr // nat_nmask; 0.0.0.0: the system's choice
 	// ReservationConflictAction is "nothing" or "preempt" (fos with a
 	// shared disk only), or empty.
 	ReservationConflictAction string
@@ -60,8 +66,17 @@ type Config struct {
 	TCPFinTimeout             int64  // connection timeouts in seconds, 0 for the
 	UDPTimeout                int64  // kernel's current value
 
-	// HeartbeatSecretFile is an extension (see Extensions).
+	// pulse's extensions (see Extensions).
 	HeartbeatSecretFile string
+	HeartbeatMode       string        // "lvskit" or "piranha"
+	Failback            string        // "never" or "preempt"
+	FailbackDelay       time.Duration // preempt only: how long the better node waits
+	PrimaryPriority     int64         // 1-255; equal priorities: the primary wins
+	BackupPriority      int64
+	GARPCount           int64         // gratuitous ARPs per VIP on activation
+	GARPInterval        time.Duration // between two of them
+	GARPRefresh         time.Duration // re-announce while active; 0: never
+	ArbitrationGateway  netip.Addr    // pinged before a takeover; invalid: no arbitration
 
 	Virtuals  []Virtual // virtual blocks, in file order
 	Failovers []Virtual // failover blocks, in file order
@@ -127,14 +142,23 @@ func Defaults() Config {
 		BackupPrivate:  netip.IPv4Unspecified(),
 		NATNetmask:     netip.IPv4Unspecified(),
 		HeartbeatPort:  539,
-		Keepalive:      2,
-		Deadtime:       5,
+		Keepalive:      2 * time.Second,
+		Deadtime:       5 * time.Second,
 		Network:        NAT,
 		DebugLevel:     "NONE",
 		RshCommand:     "rsh",
 		Ipvsadm:        "/sbin/ipvsadm",
 		HardShutdown:   true,
 		SyncdIface:     "eth0",
+
+		HeartbeatMode:   "lvskit",
+		Failback:        "never",
+		FailbackDelay:   30 * time.Second,
+		PrimaryPriority: 100,
+		BackupPriority:  100,
+		GARPCount:       5,
+		GARPInterval:    time.Second,
+		GARPRefresh:     60 * time.Second,
 	}
 }
 

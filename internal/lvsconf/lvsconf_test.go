@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testOptions resolve a few fixed names, so that tests never touch DNS
@@ -59,7 +60,7 @@ func TestExamples(t *testing.T) {
 
 	data, _ := os.ReadFile("testdata/sample.cf")
 	c, _, _ := Parse("sample.cf", data, testOptions)
-	if c.HeartbeatPort != 1050 || c.Keepalive != 6 || c.Deadtime != 18 || !c.BackupActive || c.Network != NAT {
+	if c.HeartbeatPort != 1050 || c.Keepalive != 6*time.Second || c.Deadtime != 18*time.Second || !c.BackupActive || c.Network != NAT {
 		t.Errorf("sample.cf globals: %+v", c)
 	}
 	if c.PrimaryPrivate != a4("10.11.12.1") || c.BackupPrivate != a4("10.11.12.2") {
@@ -137,11 +138,11 @@ func TestTrapsFixed(t *testing.T) {
 		name, src string
 		check     func(*Config) bool
 	}{
-		{"CRLF line ends", "primary = 192.0.2.1\r\nkeepalive = 7\r\n", func(c *Config) bool { return c.Keepalive == 7 }},
-		{"key=value", base + "keepalive=7\n", func(c *Config) bool { return c.Keepalive == 7 }},
-		{"key= value", base + "keepalive= 7\n", func(c *Config) bool { return c.Keepalive == 7 }},
-		{"key =value", base + "keepalive =7\n", func(c *Config) bool { return c.Keepalive == 7 }},
-		{"trailing comment", base + "keepalive = 7   # seconds\n", func(c *Config) bool { return c.Keepalive == 7 }},
+		{"CRLF line ends", "primary = 192.0.2.1\r\nkeepalive = 7\r\n", func(c *Config) bool { return c.Keepalive == 7*time.Second }},
+		{"key=value", base + "keepalive=7\n", func(c *Config) bool { return c.Keepalive == 7*time.Second }},
+		{"key= value", base + "keepalive= 7\n", func(c *Config) bool { return c.Keepalive == 7*time.Second }},
+		{"key =value", base + "keepalive =7\n", func(c *Config) bool { return c.Keepalive == 7*time.Second }},
+		{"trailing comment", base + "keepalive = 7   # seconds\n", func(c *Config) bool { return c.Keepalive == 7*time.Second }},
 		{"trailing blank after a quoted value", base + "virtual v {\n expect = \"HTTP\" \n}\n", func(c *Config) bool { return c.Virtuals[0].Expect == "HTTP" }},
 		{"comment after a quoted value", base + "virtual v {\n expect = \"HTTP\" # status\n}\n", func(c *Config) bool { return c.Virtuals[0].Expect == "HTTP" }},
 		{"brace touching the name", base + "virtual v{\n port = 81\n}\n", func(c *Config) bool { return c.Virtuals[0].Port == 81 }},
@@ -181,7 +182,7 @@ virtual v {
 		what      string
 		got, want any
 	}{
-		{"octal keepalive", c.Keepalive, int64(8)},
+		{"octal keepalive", c.Keepalive, 8 * time.Second},
 		{"service-name port", c.HeartbeatPort, uint16(80)},
 		{"send keeps backslashes", v.Send, `GET / HTTP/1.0\r\n\r\n`},
 		{"inner quote", v.Expect, `HT"TP`},
@@ -215,6 +216,18 @@ func TestWarnings(t *testing.T) {
 		if !hasWarning(w, text) {
 			t.Errorf("no warning %q in\n%v", text, w)
 		}
+	}
+	pair := "primary = 192.0.2.1\nbackup_active = 1\nbackup = 192.0.2.2\n"
+	_, w = parse(t, pair+"keepalive = 2\ndeadtime = 3.5\n")
+	if text := "lvs.cf:5: deadtime: deadtime 3.5 is less than two keepalives (2) (one lost or late heartbeat makes the backup take over; use at least 3 keepalives)"; !hasWarning(w, text) {
+		t.Errorf("no warning %q in\n%v", text, w)
+	}
+	_, w = parse(t, pair+"keepalive = 3\n")
+	if text := "lvs.cf:4: deadtime: deadtime 5 is less than two keepalives (3) (one lost or late heartbeat makes the backup take over; use at least 3 keepalives)"; !hasWarning(w, text) {
+		t.Errorf("no warning %q in\n%v", text, w)
+	}
+	if _, w = parse(t, pair+"keepalive = 0.1\ndeadtime = 0.5\n"); len(w) != 0 {
+		t.Errorf("warnings for keepalive 0.1, deadtime 0.5: %v", w)
 	}
 }
 
@@ -372,6 +385,66 @@ func TestExtensions(t *testing.T) {
 		{"virtual v {\n rise = x\n}\n", `lvs.cf:2:9: rise: integer expected, got "x" (a number: decimal, 0x hex, or 0 octal)`},
 		{"heartbeat_secret_file = hb.key\n", `lvs.cf:1:25: heartbeat_secret_file: absolute path expected, got "hb.key" (pulse may run from any directory)`},
 		{"check = tcp\n", "lvs.cf:1:1: check: unknown command at the top level (it belongs in a virtual block)"},
+	} {
+		_, _, err := Parse("lvs.cf", []byte(tc.src), testOptions)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q:\n got %v\nwant %s", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestPulseExtensions(t *testing.T) {
+	c, w := parse(t, `keepalive = 0.1
+deadtime = 0.5
+heartbeat_mode = piranha
+failback = preempt
+failback_delay = 2.5
+primary_priority = 150
+backup_priority = 0x50
+garp_count = 3
+garp_interval = 0.2
+garp_refresh = 0
+arbitration_gateway = 192.0.2.254
+`)
+	if len(w) != 0 {
+		t.Errorf("warnings: %v", w)
+	}
+	want := Defaults()
+	want.Keepalive, want.Deadtime = 100*time.Millisecond, 500*time.Millisecond
+	want.HeartbeatMode, want.Failback, want.FailbackDelay = "piranha", "preempt", 2500*time.Millisecond
+	want.PrimaryPriority, want.BackupPriority = 150, 80
+	want.GARPCount, want.GARPInterval, want.GARPRefresh = 3, 200*time.Millisecond, 0
+	want.ArbitrationGateway = netip.MustParseAddr("192.0.2.254")
+	got := *c
+	got.Virtuals, got.Failovers = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parsed\n%+v\nwant\n%+v", got, want)
+	}
+	roundTrip(t, c)
+	out, err := Format(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"keepalive = 0.1\n", "deadtime = 0.5\n", "failback_delay = 2.5\n", "garp_refresh = 0\n"} {
+		if !strings.Contains(string(out), line) {
+			t.Errorf("Format lacks %q:\n%s", line, out)
+		}
+	}
+
+	for _, tc := range []struct{ src, want string }{
+		{"keepalive = 0\n", "lvs.cf:1:13: keepalive: integer out of range: 0 (from 1 to 2147483647)"},
+		{"keepalive = 0.0\n", "lvs.cf:1:13: keepalive: out of range: 0.0 (seconds, at least 0.001)"},
+		{"keepalive = 0.0001\n", `lvs.cf:1:13: keepalive: number of seconds expected, got "0.0001" (a whole number, or a decimal with up to 3 digits after the point)`},
+		{"deadtime = .5\n", `lvs.cf:1:12: deadtime: number of seconds expected, got ".5" (a whole number, or a decimal with up to 3 digits after the point)`},
+		{"deadtime = 1.\n", `lvs.cf:1:12: deadtime: number of seconds expected, got "1." (a whole number, or a decimal with up to 3 digits after the point)`},
+		{"deadtime = -0.5\n", `lvs.cf:1:12: deadtime: number of seconds expected, got "-0.5" (a whole number, or a decimal with up to 3 digits after the point)`},
+		{"deadtime = 2147483648.5\n", "lvs.cf:1:12: deadtime: out of range: 2147483648.5 (seconds, at least 0.001)"},
+		{"garp_refresh = -1\n", "lvs.cf:1:16: garp_refresh: integer out of range: -1 (from 0 to 2147483647)"},
+		{"heartbeat_mode = vrrp\n", `lvs.cf:1:18: heartbeat_mode: invalid argument "vrrp" (one of lvskit, piranha)`},
+		{"failback = always\n", `lvs.cf:1:12: failback: invalid argument "always" (one of never, preempt)`},
+		{"primary_priority = 0\n", "lvs.cf:1:20: primary_priority: integer out of range: 0 (from 1 to 255)"},
+		{"garp_count = 0\n", "lvs.cf:1:14: garp_count: integer out of range: 0 (from 1 to 1000)"},
+		{"arbitration_gateway = 0.0.0.0\n", `lvs.cf:1:23: arbitration_gateway: invalid host name or ip address "0.0.0.0" (the address pulse pings, typically the default gateway)`},
 	} {
 		_, _, err := Parse("lvs.cf", []byte(tc.src), testOptions)
 		if err == nil || err.Error() != tc.want {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Format writes c as canonical lvs.cf: the keys whose value differs from
@@ -33,8 +34,8 @@ func Format(c *Config) ([]byte, error) {
 	w.word("backup_shared", c.BackupShared, d.BackupShared)
 	w.bool("heartbeat", c.Heartbeat, d.Heartbeat)
 	w.int("heartbeat_port", int64(c.HeartbeatPort), int64(d.HeartbeatPort))
-	w.int("keepalive", c.Keepalive, d.Keepalive)
-	w.int("deadtime", c.Deadtime, d.Deadtime)
+	w.seconds("keepalive", c.Keepalive, d.Keepalive)
+	w.seconds("deadtime", c.Deadtime, d.Deadtime)
 	w.word("network", string(c.Network), string(d.Network))
 	if c.NATRouter.IsValid() {
 		w.line("", "nat_router", c.NATRouter.String()+" "+w.quote(c.NATRouterDev, false))
@@ -55,6 +56,15 @@ func Format(c *Config) ([]byte, error) {
 	w.int("tcpfin_timeout", c.TCPFinTimeout, d.TCPFinTimeout)
 	w.int("udp_timeout", c.UDPTimeout, d.UDPTimeout)
 	w.word("heartbeat_secret_file", c.HeartbeatSecretFile, d.HeartbeatSecretFile)
+	w.word("heartbeat_mode", c.HeartbeatMode, d.HeartbeatMode)
+	w.word("failback", c.Failback, d.Failback)
+	w.seconds("failback_delay", c.FailbackDelay, d.FailbackDelay)
+	w.int("primary_priority", c.PrimaryPriority, d.PrimaryPriority)
+	w.int("backup_priority", c.BackupPriority, d.BackupPriority)
+	w.int("garp_count", c.GARPCount, d.GARPCount)
+	w.seconds("garp_interval", c.GARPInterval, d.GARPInterval)
+	w.seconds("garp_refresh", c.GARPRefresh, d.GARPRefresh)
+	w.addr("arbitration_gateway", c.ArbitrationGateway, d.ArbitrationGateway)
 	for _, v := range c.Virtuals {
 		w.virtual("virtual", &v)
 	}
@@ -80,6 +90,12 @@ func (w *writer) line(indent, key, value string) {
 func (w *writer) int(key string, v, def int64) {
 	if v != def {
 		w.line(w.indent, key, strconv.FormatInt(v, 10))
+	}
+}
+
+func (w *writer) seconds(key string, v, def time.Duration) {
+	if v != def {
+		w.line(w.indent, key, formatSeconds(v))
 	}
 }
 

@@ -15,6 +15,16 @@ func (p *parser) validate() error {
 	if c.BackupActive && c.Backup.IsUnspecified() {
 		return p.errAt(p.keyLines["backup_active"], 0, "backup_active", "backup_active = 1 needs the backup's address", "set backup = ADDRESS")
 	}
+	if c.BackupActive && c.Deadtime < 2*c.Keepalive {
+		// Piranha never checked: one late heartbeat was a failover.
+		line := p.keyLines["deadtime"]
+		if line == 0 {
+			line = p.keyLines["keepalive"]
+		}
+		p.warnings = append(p.warnings, Warning{File: p.file, Line: line, Key: "deadtime",
+			Msg:  fmt.Sprintf("deadtime %s is less than two keepalives (%s)", formatSeconds(c.Deadtime), formatSeconds(c.Keepalive)),
+			Hint: "one lost or late heartbeat makes the backup take over; use at least 3 keepalives"})
+	}
 	type ident struct {
 		proto  string
 		addr   netip.Addr
