@@ -112,14 +112,14 @@ func extKeys() map[string]keyDef {
 			p.cfg.HeartbeatSecretFile = v[0].text
 			return nil
 		}},
-		"heartbeat_mode":      {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.HeartbeatMode }, "lvskit", "piranha")},
-		"failback":            {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.Failback }, "never", "preempt")},
-		"failback_delay":      {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.FailbackDelay }, 0)},
-		"primary_priority":    {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.PrimaryPriority }, 1, 255)},
-		"backup_priority":     {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.BackupPriority }, 1, 255)},
-		"garp_count":          {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.GARPCount }, 1, 1000)},
-		"garp_interval":       {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.GARPInterval }, time.Millisecond)},
-		"garp_refresh":        {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.GARPRefresh }, 0)},
+		"heartbeat_mode":   {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.HeartbeatMode }, "lvskit", "piranha")},
+		"failback":         {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.Failback }, "never", "preempt")},
+		"failback_delay":   {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.FailbackDelay }, 0)},
+		"primary_priority": {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.PrimaryPriority }, 1, 255)},
+		"backup_priority":  {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.BackupPriority }, 1, 255)},
+		"garp_count":       {g, 1, false, intKey(func(p *parser) *int64 { return &p.cfg.GARPCount }, 1, 1000)},
+		"garp_interval":    {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.GARPInterval }, time.Millisecond)},
+		"garp_refresh":     {g, 1, false, secondsKey(func(p *parser) *time.Duration { return &p.cfg.GARPRefresh }, 0)},
 		"arbitration_gateway": {g, 1, false, func(p *parser, key string, v []token) error {
 			a, err := p.host(key, v[0])
 			if err == nil && a.IsUnspecified() {

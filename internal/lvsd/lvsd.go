@@ -32,6 +32,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"lvskit/internal/daemon"
 	"lvskit/internal/daemonlog"
 	"lvskit/internal/ipvs"
 	"lvskit/internal/ipvs/netlink"
@@ -100,9 +101,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "lvsd")
 		},
 		Terminal:  daemonlog.IsTerminal,
-		Detach:    detach,
-		Daemonize: daemonize,
-		Ready:     readyNotifier(),
+		Detach:    daemon.Detach,
+		Daemonize: func(args []string) int { return daemon.Daemonize("lvsd", args, exitSystem) },
+		Ready:     daemon.ReadyNotifier(),
 	}
 	return env.Run(args)
 }
@@ -265,15 +266,15 @@ func (e *Env) serve(c *cli.Context, file string, cfg *lvsconf.Config, opt Option
 		ready(err)
 		return status
 	}
-	pid, err := lockPidFile(c.String("pidfile"))
+	pid, err := daemon.LockPidFile("lvsd", c.String("pidfile"))
 	if err != nil {
-		var running errRunning
+		var running daemon.ErrRunning
 		if errors.As(err, &running) {
 			return fail(exitRunning, "%v", err)
 		}
 		return fail(exitSystem, "%v", err)
 	}
-	defer pid.release()
+	defer pid.Release()
 
 	// Signals are caught before the table is touched, so that none is
 	// lost between the first change and the loop.

@@ -1,4 +1,4 @@
-package lvsd
+package daemon
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// readyNotifier tells the daemonizing parent through its pipe and
+// ReadyNotifier tells the daemonizing parent through its pipe and
 // systemd through NOTIFY_SOCKET, once, and leaves neither in the
-// environment for the monitors.
+// environment for the children.
 func TestReadyNotifier(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		t.Run(fmt.Sprintf("failed=%v", fail), func(t *testing.T) {
@@ -31,7 +31,7 @@ func TestReadyNotifier(t *testing.T) {
 			t.Setenv(readyFD, strconv.Itoa(int(w.Fd())))
 			t.Setenv("NOTIFY_SOCKET", sockPath)
 
-			ready := readyNotifier()
+			ready := ReadyNotifier()
 			if v, ok := os.LookupEnv(readyFD); ok {
 				t.Errorf("%s still set: %q", readyFD, v)
 			}
