@@ -96,7 +96,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Stdout: stdout,
 		Stderr: stderr,
 		Open:   openTable,
-		Parse:  systemLookups(),
+		Parse:  lvsconf.SystemLookups(),
 		Syslog: func() (*syslog.Writer, error) {
 			return syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "lvsd")
 		},

@@ -1,34 +1,15 @@
 package lvsd
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 
 	"lvskit/internal/ipvs"
-	"lvskit/internal/lvsconf"
 )
-
-// systemLookups resolve names in lvs.cf as Piranha did: hostnames to an
-// IPv4 address, service names through /etc/services.
-func systemLookups() lvsconf.Options {
-	return lvsconf.Options{
-		LookupHost: func(name string) (netip.Addr, error) {
-			addrs, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip4", name)
-			if err != nil {
-				return netip.Addr{}, err
-			}
-			return addrs[0], nil
-		},
-		LookupPort: func(name string) (int, error) { return net.LookupPort("tcp", name) },
-	}
-}
 
 // modprobe loads ip_vs, as ipvsadm does when the kernel lacks it.
 func modprobe() error {
