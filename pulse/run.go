@@ -285,7 +285,7 @@ func (d *director) decode(b []byte) (Status, error) {
 	if h.Node != d.set.Partner {
 		return Status{}, fmt.Errorf("%w: node %s is not the partner %s", ErrMalformed, h.Node, d.set.Partner)
 	}
-	if h.Flags&FlagMaster != 0 == d.set.Master {
+	if partnerMaster := h.Flags&FlagMaster != 0; partnerMaster == d.set.Master {
 		return Status{}, fmt.Errorf("%w: both directors claim the same role", ErrMalformed)
 	}
 	if e, s, ok := d.guard.Last(); ok && h.Epoch == e && h.Seq == s {
