@@ -148,9 +148,12 @@ func vipsOf(cfg *lvsconf.Config) ([]VIP, error) {
 			return nil
 		}
 		seen[a] = true
+		// The kernel takes any label up to 15 bytes; ip(8) insists that
+		// it starts with the device's name, and so does this, as
+		// Piranha's ifconfig dev:N did.
 		dev, alias, hasAlias := strings.Cut(label, ":")
-		if dev == "" || (hasAlias && alias == "") || strings.ContainsAny(alias, ": /") || strings.ContainsAny(dev, " /") {
-			return fmt.Errorf("%s: invalid device %q: write the interface, or interface:alias such as eth0:1", what, label)
+		if dev == "" || len(label) > 15 || (hasAlias && alias == "") || strings.ContainsAny(alias, ": /") || strings.ContainsAny(dev, " /") {
+			return fmt.Errorf("%s: invalid device %q: write the interface, or interface:alias such as eth0:1 (15 characters at most)", what, label)
 		}
 		bits := 32
 		if mask.IsValid() && !mask.IsUnspecified() {

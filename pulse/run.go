@@ -63,6 +63,10 @@ type director struct {
 	lastRej    map[string]time.Time // per kind of rejection: last logged
 	partnerSum [8]byte
 	sumWarned  bool
+	// With a private link: when each link last carried a valid
+	// heartbeat, and whether its silence was reported.
+	linkSeen map[netip.Addr]time.Time
+	linkLost map[netip.Addr]bool
 }
 
 type arbResult struct {
@@ -75,13 +79,21 @@ const linkPoll = 250 * time.Millisecond
 
 func newDirector(set *Settings, conn Transport, fx Effects, log *daemonlog.Logger, epoch uint64, now func() time.Time) *director {
 	return &director{set: set, m: NewMachine(set.Policy), conn: conn, fx: fx, log: log, now: now, epoch: epoch,
-		arb: make(chan arbResult, 4), lastRej: map[string]time.Time{}}
+		arb: make(chan arbResult, 4), lastRej: map[string]time.Time{},
+		linkSeen: map[netip.Addr]time.Time{}, linkLost: map[netip.Addr]bool{}}
 }
 
 // run drives the machine until ctx ends or a terminating signal comes;
 // reload is called on SIGHUP and returns the new settings, or nil to
 // keep the old ones.
 func (d *director) run(ctx context.Context, force bool, sigs <-chan os.Signal, reload func() *Settings) {
+	// A director starts standby, as Piranha's (which ran inactive_cmd
+	// first). VIPs left by a pulse that was killed go too: with them
+	// up here and on the partner, neighbours would flap between two
+	// MACs.
+	if err := d.fx.Deactivate(); err != nil {
+		d.log.Warnf("clearing up at start: %v", err)
+	}
 	d.do(ctx, d.m.Start(d.now(), force))
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -244,6 +256,7 @@ func (d *director) receive(ctx context.Context, p Packet) {
 	}
 	st, err := d.decode(p.Data)
 	if err == errDuplicate {
+		d.watchLinks(from) // the copy over the other link
 		return
 	}
 	d.count.Count(err)
@@ -252,7 +265,38 @@ func (d *director) receive(ctx context.Context, p Packet) {
 		return
 	}
 	d.log.Debugf("DEBUG -- Received Heartbeat from partner (%s)", st.State)
+	d.watchLinks(from)
 	d.do(ctx, d.m.Heartbeat(d.now(), st))
+}
+
+// watchLinks reports a link that stopped carrying heartbeats while the
+// other still does: no failover is due, but the next fault of the
+// other link will be one.
+func (d *director) watchLinks(from netip.Addr) {
+	if !d.set.PrivatePartner.IsValid() {
+		return
+	}
+	now := d.now()
+	d.linkSeen[from] = now
+	name := map[netip.Addr]string{d.set.Partner: "public", d.set.PrivatePartner: "private"}
+	if d.linkLost[from] {
+		d.linkLost[from] = false
+		d.log.Infof("heartbeats over the %s link (%s) are back", name[from], from)
+	}
+	other := d.set.Partner
+	if from == d.set.Partner {
+		other = d.set.PrivatePartner
+	}
+	seen, ok := d.linkSeen[other]
+	if !ok {
+		// Not heard yet: count its silence from the first heartbeat.
+		d.linkSeen[other] = now
+		return
+	}
+	if !d.linkLost[other] && now.Sub(seen) > d.set.Policy.Deadtime {
+		d.linkLost[other] = true
+		d.log.Warnf("no heartbeat over the %s link (%s) for %s; the %s link still carries them", name[other], other, d.set.Policy.Deadtime, name[from])
+	}
 }
 
 var (

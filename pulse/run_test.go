@@ -230,9 +230,9 @@ func TestDirectorRun(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	waitFor("activate")
+	waitFor("deactivate activate")
 	fx.exited <- "(pid 42) exited with status 1"
-	waitFor("deactivate")
+	waitFor("deactivate activate deactivate")
 	sigs <- syscall.SIGHUP
 	waitFor("reload")
 	sigs <- syscall.SIGTERM
@@ -247,7 +247,7 @@ func TestDirectorRun(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}
 	}
-	if got := fx.done(); got != "activate deactivate reload" {
+	if got := fx.done(); got != "deactivate activate deactivate reload" {
 		t.Errorf("did %q", got)
 	}
 }
@@ -267,4 +267,39 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+func TestDirectorWatchesLinks(t *testing.T) {
+	d, _, _, log, now := testDirector(t, false)
+	private := netip.MustParseAddr("10.0.0.1")
+	d.set.Private, d.set.PrivatePartner = netip.MustParseAddr("10.0.0.2"), private
+	h := Heartbeat{State: StateActive, Priority: 100, Flags: FlagMaster, Node: primaryIP, Epoch: 1, Checksum: [8]byte{1, 2, 3}}
+	ctx := context.Background()
+	send := func(seq uint64, links ...netip.Addr) {
+		h.Seq = seq
+		b := heartbeat(t, h, key)
+		for _, l := range links {
+			d.receive(ctx, Packet{From: l, Data: b})
+		}
+		*now = now.Add(100 * time.Millisecond)
+	}
+	for seq := uint64(1); seq <= 3; seq++ {
+		send(seq, primaryIP, private) // both links carry each heartbeat
+	}
+	for seq := uint64(4); seq <= 12; seq++ {
+		send(seq, primaryIP) // the private link is cut
+	}
+	send(13, private, primaryIP)
+	out := log.String()
+	for _, want := range []string{
+		"no heartbeat over the private link (10.0.0.1) for 500ms; the public link still carries them",
+		"heartbeats over the private link (10.0.0.1) are back",
+	} {
+		if strings.Count(out, want) != 1 {
+			t.Errorf("log has %q %d times, want once:\n%s", want, strings.Count(out, want), out)
+		}
+	}
+	if d.count.Replayed != 0 || d.count.Accepted != 13 {
+		t.Errorf("copies over the second link counted: %s", d.count.String())
+	}
 }

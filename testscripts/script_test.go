@@ -48,6 +48,7 @@ func TestMain(m *testing.M) {
 		"lvsd":     func() { os.Exit(runLvsd(os.Args)) },
 		"nanny":    func() { os.Exit(runNanny(os.Args)) },
 		"realsrv":  func() { os.Exit(runRealsrv(os.Args[1:])) },
+		"send_arp": func() { os.Exit(runSendArp(os.Args)) },
 	})
 }
 
