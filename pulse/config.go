@@ -45,6 +45,11 @@ type Settings struct {
 	ActiveCmd    string
 	InactiveCmd  string
 	MonitorLinks bool
+	// The connection sync daemon (syncdaemon): lvsd runs the master on
+	// the active director, pulse the backup on the standby.
+	SyncDaemon bool
+	SyncdIface string
+	SyncdID    uint32
 }
 
 // Link is one heartbeat address.
@@ -119,6 +124,7 @@ func settings(cfg *lvsconf.Config, file string, local []netip.Addr, secret func(
 	s.GARPCount, s.GARPEvery = int(cfg.GARPCount), cfg.GARPInterval
 	s.ActiveCmd, s.InactiveCmd = cfg.ActiveCmd, cfg.InactiveCmd
 	s.MonitorLinks = cfg.MonitorLinks != 0 && cfg.BackupActive
+	s.SyncDaemon, s.SyncdIface, s.SyncdID = cfg.SyncDaemon && cfg.BackupActive, cfg.SyncdIface, uint32(cfg.SyncdID&0xff)
 
 	vips, err := vipsOf(cfg)
 	if err != nil {
@@ -126,6 +132,15 @@ func settings(cfg *lvsconf.Config, file string, local []netip.Addr, secret func(
 	}
 	if len(vips) == 0 {
 		return nil, fmt.Errorf("no active lvs services defined in %s", file)
+	}
+	for _, v := range vips {
+		// pulse adds and deletes VIPs, at start too: a director's own
+		// address among them would be taken from it.
+		for _, a := range []netip.Addr{cfg.Primary, cfg.PrimaryPrivate, cfg.Backup, cfg.BackupPrivate} {
+			if v.Addr.Addr() == a {
+				return nil, fmt.Errorf("%s: %s is a director's own address, not a virtual IP that moves between them", file, a)
+			}
+		}
 	}
 	s.VIPs = vips
 	canon, err := lvsconf.Format(cfg)
@@ -197,16 +212,16 @@ func maskBits(m netip.Addr) (int, bool) {
 	return n, v == 0
 }
 
-// readSecret reads a heartbeat secret file: its content less one final
+// ReadSecret reads a heartbeat secret file: its content less one final
 // line end, not empty, and not readable by others (a warning is not
 // enough: a readable secret lets anyone forge heartbeats).
-func readSecret(path string) ([]byte, error) {
+func ReadSecret(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("heartbeat secret: %w", err)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("heartbeat secret %s: mode %04o lets others read it; chmod 600 it", path, fi.Mode().Perm())
+		return nil, fmt.Errorf("heartbeat secret %s: mode %04o lets group or others read it; chmod 600 it", path, fi.Mode().Perm())
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -450,7 +450,11 @@ func (m *Machine) decide(now time.Time) []Action {
 		return m.activate(now, acts, "partner dead: activating lvs")
 	case m.partner.State == StateFault:
 		if !m.active {
-			why := "partner at fault: activating lvs"
+			// Piranha's words when the partner says it stopped.
+			why := "backup inactive: activating lvs"
+			if !m.pol.Master {
+				why = "primary inactive: activating lvs"
+			}
 			switch {
 			case m.partner.ChildFail:
 				why = "partner's lvsd failed: activating lvs"

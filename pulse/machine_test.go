@@ -452,7 +452,7 @@ func TestStopHandsOver(t *testing.T) {
 	s.kill(s.a)
 	s.run(20 * time.Millisecond)
 	s.expect(s.b, true)
-	if !s.has(s.b, "activate: partner at fault: activating lvs") {
+	if !s.has(s.b, "activate: primary inactive: activating lvs") {
 		t.Errorf("backup: %q", s.b.actions)
 	}
 }

@@ -76,7 +76,13 @@ type Env struct {
 
 // Main runs pulse with the process's surroundings.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	env := &Env{
+	return NewEnv(stdout, stderr).Run(args)
+}
+
+// NewEnv returns the production surroundings, writing to stdout and
+// stderr; tests replace what they must (Local, Listen, Effects...).
+func NewEnv(stdout, stderr io.Writer) *Env {
+	return &Env{
 		Stdout: stdout,
 		Stderr: stderr,
 		Parse:  lvsconf.SystemLookups(),
@@ -85,20 +91,19 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		},
 		Terminal: daemonlog.IsTerminal,
 		Local:    localAddrs,
-		Listen:   func(s *Settings) (Transport, error) { return listenUDP(s) },
+		Listen:   ListenUDP,
 		Effects: func(set *Settings, log *daemonlog.Logger, argv []string, test bool) Effects {
 			if test {
 				return &dryEffects{set: set, log: log, argv: argv}
 			}
 			return newSysEffects(set, log, argv)
 		},
-		Secret:    readSecret,
+		Secret:    ReadSecret,
 		Detach:    daemon.Detach,
 		Daemonize: func(args []string) int { return daemon.Daemonize("pulse", args, exitSystem) },
 		Ready:     daemon.ReadyNotifier(),
 		Now:       time.Now,
 	}
-	return env.Run(args)
 }
 
 func flags() []cli.Flag {
@@ -195,9 +200,13 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		}
 	}
 	fail := func(status int, format string, args ...any) int {
+		// A failure to start is told where pulse was started, on
+		// stderr (with -n too, whose log is stdout), and logged.
 		err := fmt.Errorf(format, args...)
-		log.Errf("%v", err)
-		if log.Sys != nil {
+		if log.Sys != nil || log.W == e.Stderr {
+			log.Errf("%v", err)
+		}
+		if log.W != e.Stderr {
 			fmt.Fprintf(e.Stderr, "pulse: %v\n", err)
 		}
 		ready(err)
@@ -268,14 +277,19 @@ func (e *Env) action(c *cli.Context, args []string) int {
 	ready(nil)
 
 	reload := func() *Settings {
-		s, _ := e.load(file, errPaint)
+		// Detached, stderr is /dev/null: the reasons go to the log.
+		s, _ := e.loadTo(file, func(msg string, bad bool) {
+			if bad {
+				log.Errf("%s", msg)
+			} else {
+				log.Warnf("%s", msg)
+			}
+		})
 		if s == nil {
 			log.Errf("keeping the running configuration: %s does not load", file)
 			return nil
 		}
-		if r, ok := d.fx.(interface{ reconfigure(*Settings) }); ok {
-			r.reconfigure(s)
-		}
+		d.fx.Reconfigure(s)
 		return s
 	}
 	d.run(context.Background(), c.Bool("forceactive"), sigs, reload)
@@ -285,36 +299,51 @@ func (e *Env) action(c *cli.Context, args []string) int {
 // load reads lvs.cf and derives this director's settings, reporting
 // problems on stderr; nil and the exit status when it fails.
 func (e *Env) load(file string, p daemonlog.Painter) (*Settings, int) {
+	return e.loadTo(file, func(msg string, bad bool) {
+		if bad {
+			fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Err(msg))
+		} else {
+			fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Warn(msg))
+		}
+	})
+}
+
+// loadTo is load with its messages (bad: an error, else a warning) told
+// to report.
+func (e *Env) loadTo(file string, report func(msg string, bad bool)) (*Settings, int) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Err(fmt.Sprintf("failed to open %s: %v", file, err)))
+		report(fmt.Sprintf("failed to open %s: %v", file, err), true)
 		return nil, exitUsage
 	}
 	cfg, warnings, err := lvsconf.Parse(file, data, e.Parse)
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Err(err.Error()))
+		report(err.Error(), true)
 		return nil, exitUsage
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Warn("warning: "+w.String()))
+		report("warning: "+w.String(), false)
 	}
 	local, err := e.Local()
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Err("cannot list this host's addresses: "+err.Error()))
+		report("cannot list this host's addresses: "+err.Error(), true)
 		return nil, exitSystem
 	}
 	set, err := settings(cfg, file, local, e.Secret)
 	if errors.Is(err, errBackupInactive) {
-		fmt.Fprintf(e.Stderr, "pulse: %s\n", err)
+		report(err.Error(), true)
 		return nil, exitBackupInactive
 	}
 	if err != nil {
-		fmt.Fprintf(e.Stderr, "pulse: %s\n", p.Err(err.Error()))
+		report(err.Error(), true)
 		return nil, exitUsage
+	}
+	if set.Piranha && cfg.HeartbeatSecretFile != "" {
+		report(fmt.Sprintf("warning: %s: heartbeat_secret_file is not used with heartbeat_mode = piranha: Piranha's heartbeat has no authentication", file), false)
 	}
 	return set, exitOK
 }

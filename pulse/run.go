@@ -1,6 +1,7 @@
 package pulse
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,8 @@ type Effects interface {
 	// LinksUp reports whether the links of this director's heartbeat
 	// addresses are up (monitor_links).
 	LinksUp() bool
+	// Reconfigure takes the settings of a reload (the VIPs may change).
+	Reconfigure(*Settings)
 	// Reload forwards a reload to lvsd.
 	Reload()
 }
@@ -67,6 +70,8 @@ type director struct {
 	// heartbeat, and whether its silence was reported.
 	linkSeen map[netip.Addr]time.Time
 	linkLost map[netip.Addr]bool
+	// piranhaServed: the Piranha partner said "running" last.
+	piranhaServed bool
 }
 
 type arbResult struct {
@@ -97,12 +102,10 @@ func (d *director) run(ctx context.Context, force bool, sigs <-chan os.Signal, r
 	d.do(ctx, d.m.Start(d.now(), force))
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var links <-chan time.Time
-	if d.set.MonitorLinks {
-		t := time.NewTicker(linkPoll)
-		defer t.Stop()
-		links = t.C
-	}
+	// The links are looked at only with monitor_links, which a reload
+	// may turn on or off.
+	links := time.NewTicker(linkPoll)
+	defer links.Stop()
 	for {
 		if next := d.m.Next(); !next.IsZero() {
 			timer.Reset(max(next.Sub(d.now()), 0))
@@ -118,12 +121,14 @@ func (d *director) run(ctx context.Context, force bool, sigs <-chan os.Signal, r
 		case p := <-d.conn.Packets():
 			d.receive(ctx, p)
 		case how := <-d.fx.Exited():
-			d.log.Infof("lvsd %s", how)
 			d.do(ctx, d.m.ChildExited(d.now(), how))
 		case r := <-d.arb:
 			d.do(ctx, d.m.Arbitrated(d.now(), r.ticket, r.ok))
-		case <-links:
-			d.do(ctx, d.m.LinkChanged(d.now(), d.fx.LinksUp()))
+		case <-links.C:
+			if d.set.MonitorLinks || !d.m.healthy() {
+				up := !d.set.MonitorLinks || d.fx.LinksUp()
+				d.do(ctx, d.m.LinkChanged(d.now(), up))
+			}
 		case s := <-sigs:
 			switch s {
 			case syscall.SIGHUP:
@@ -173,8 +178,7 @@ func (d *director) do(ctx context.Context, acts []Action) {
 		case Activate:
 			d.log.Infof("%s", a.Reason)
 			if err := d.fx.Activate(ctx); err != nil {
-				d.log.Errf("activation failed: %v", err)
-				d.do(ctx, d.m.Failed(d.now(), err))
+				d.do(ctx, d.m.Failed(d.now(), err)) // the machine logs it
 			}
 		case Deactivate:
 			if a.Reason != "" {
@@ -306,6 +310,9 @@ var (
 
 func (d *director) decode(b []byte) (Status, error) {
 	if d.set.Piranha {
+		if len(b) == PacketSize && bytes.HasPrefix(b, []byte("LVSH")) {
+			return Status{}, fmt.Errorf("%w: an lvskit heartbeat (the partner runs heartbeat_mode = lvskit)", ErrIncompatible)
+		}
 		m, err := DecodePiranha(b)
 		if err != nil {
 			return Status{}, err
@@ -314,8 +321,17 @@ func (d *director) decode(b []byte) (Status, error) {
 		switch m {
 		case LVSRunning:
 			st.State = StateActive
+			d.piranhaServed = true
 		case LVSStopped:
+			// A Piranha pulse cannot say why it stopped serving (lvsd
+			// died, a link, a shutdown): a partner that served and
+			// stops is taken at its word, as Piranha's pulse would, and
+			// succeeded at once; one that never served is a standby.
 			st.State = StateStandby
+			if d.piranhaServed {
+				st.State = StateFault
+				d.piranhaServed = false
+			}
 		default:
 			// FOS magics, or HOLD/HELD: not an lvs peer's word.
 			return Status{}, fmt.Errorf("%w (%s)", ErrIncompatible, m)

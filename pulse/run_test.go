@@ -51,6 +51,7 @@ func (f *fakeEffects) Exited() <-chan string          { return f.exited }
 func (f *fakeEffects) Arbitrate(context.Context) bool { return true }
 func (f *fakeEffects) LinksUp() bool                  { return true }
 func (f *fakeEffects) Reload()                        { f.add("reload") }
+func (f *fakeEffects) Reconfigure(*Settings)          { f.add("reconfigure") }
 
 var (
 	primaryIP = netip.MustParseAddr("192.0.2.1")

@@ -20,6 +20,8 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"lvskit/internal/daemonlog"
+	"lvskit/internal/ipvs"
+	ipvsnl "lvskit/internal/ipvs/netlink"
 	"lvskit/sendarp"
 )
 
@@ -32,7 +34,8 @@ type udpTransport struct {
 	packets chan Packet
 }
 
-func listenUDP(set *Settings) (*udpTransport, error) {
+// ListenUDP opens pulse's heartbeat sockets for set.
+func ListenUDP(set *Settings) (Transport, error) {
 	t := &udpTransport{packets: make(chan Packet, 64)}
 	pairs := [][2]netip.Addr{{set.Own, set.Partner}}
 	if set.Private.IsValid() {
@@ -115,6 +118,7 @@ func newSysEffects(set *Settings, log *daemonlog.Logger, lvsdArgv []string) *sys
 // at once, and lvsd adopts whatever IPVS table it finds.
 func (e *sysEffects) Activate(ctx context.Context) error {
 	runCommand(e.log, "active_cmd", e.set.ActiveCmd)
+	e.syncBackup(false) // lvsd starts the master
 	if err := e.startLvsd(); err != nil {
 		return err
 	}
@@ -205,12 +209,13 @@ func (e *sysEffects) Deactivate() error {
 	if err := e.stopLvsd(); err != nil {
 		errs = append(errs, err)
 	}
+	e.syncBackup(true)
 	return errors.Join(errs...)
 }
 
-// reconfigure takes a reloaded configuration: while active, VIPs that
+// Reconfigure takes a reloaded configuration: while active, VIPs that
 // appeared are raised and announced, those that went are dropped.
-func (e *sysEffects) reconfigure(set *Settings) {
+func (e *sysEffects) Reconfigure(set *Settings) {
 	e.mu.Lock()
 	old, active := e.set.VIPs, e.active
 	e.set = set
@@ -332,6 +337,34 @@ func (e *sysEffects) stopLvsd() error {
 		cmd.Process.Kill()
 		<-done
 		return fmt.Errorf("lvsd (pid %d) ignored SIGTERM for 10s: killed", cmd.Process.Pid)
+	}
+}
+
+// syncBackup starts (run) or stops the backup connection sync daemon,
+// as Piranha's pulse did with ipvsadm --start-daemon backup: the
+// standby learns the active director's connections, so that they
+// survive a failover. Already in that state is fine; a failure is
+// logged and is no reason to fail over.
+func (e *sysEffects) syncBackup(run bool) {
+	if !e.set.SyncDaemon {
+		return
+	}
+	t, err := ipvsnl.Open()
+	if err != nil {
+		e.log.Warnf("backup sync daemon: %v", err)
+		return
+	}
+	defer t.Close()
+	if run {
+		err = t.StartDaemon(ipvs.Daemon{State: ipvs.Backup, Interface: e.set.SyncdIface, SyncID: e.set.SyncdID})
+		if errors.Is(err, syscall.EEXIST) {
+			err = nil
+		}
+	} else if err = t.StopDaemon(ipvs.Backup); errors.Is(err, syscall.ESRCH) {
+		err = nil // none ran
+	}
+	if err != nil {
+		e.log.Warnf("backup sync daemon: %v", err)
 	}
 }
 
@@ -482,6 +515,9 @@ func (e *dryEffects) Activate(context.Context) error {
 	if e.set.ActiveCmd != "" {
 		e.log.Infof("test start: would run %s", e.set.ActiveCmd)
 	}
+	if e.set.SyncDaemon {
+		e.log.Infof("test start: would stop the backup sync daemon")
+	}
 	e.log.Infof("test start: would run %s", strings.Join(e.argv, " "))
 	for _, v := range e.set.VIPs {
 		e.log.Infof("test start: would raise %s and send %d gratuitous arps %s apart", v, e.set.GARPCount, e.set.GARPEvery)
@@ -494,6 +530,9 @@ func (e *dryEffects) Deactivate() error {
 		e.log.Infof("test start: would drop %s", v)
 	}
 	e.log.Infof("test start: would stop lvsd")
+	if e.set.SyncDaemon {
+		e.log.Infof("test start: would start the backup sync daemon on %s (syncid %d)", e.set.SyncdIface, e.set.SyncdID)
+	}
 	if e.set.InactiveCmd != "" {
 		e.log.Infof("test start: would run %s", e.set.InactiveCmd)
 	}
@@ -508,7 +547,7 @@ func (nullTransport) Send([]byte) error      { return nil }
 func (nullTransport) Packets() <-chan Packet { return nil }
 func (nullTransport) Close() error           { return nil }
 
-func (e *dryEffects) reconfigure(set *Settings) { e.set = set }
+func (e *dryEffects) Reconfigure(set *Settings) { e.set = set }
 
 func (e *dryEffects) Announce()                      { e.log.Infof("test start: would send gratuitous arps") }
 func (e *dryEffects) Exited() <-chan string          { return nil }

@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 		"ipvsfake": func() { os.Exit(runIpvsfake(os.Args[1:])) },
 		"lvsd":     func() { os.Exit(runLvsd(os.Args)) },
 		"nanny":    func() { os.Exit(runNanny(os.Args)) },
+		"pulse":    func() { os.Exit(runPulse(os.Args)) },
 		"realsrv":  func() { os.Exit(runRealsrv(os.Args[1:])) },
 		"send_arp": func() { os.Exit(runSendArp(os.Args)) },
 	})
