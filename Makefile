@@ -94,3 +94,74 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Installing (README, "Installing"): make install [PREFIX=...] [DESTDIR=...].
+# The commands are built static (CGO_ENABLED=0) into bin/install, the
+# daemons without urfave/cli's docs generator as the lab builds nanny;
+# then they, the ipvsadm-save/-restore scripts, the man pages, the
+# systemd units, the bash completion of ipvsadm and the sample lvs.cf are
+# installed. PREFIX is /usr because the programs name /usr/sbin (lvsd
+# runs /usr/sbin/nanny, pulse /usr/sbin/lvsd); under another SBINDIR or
+# SYSCONFDIR the units are rewritten to it. The units' settings files go
+# to SYSCONFDIR only where none exists, and uninstall removes them only
+# if unchanged; lvs.cf itself is never written.
+.PHONY: install-bin install uninstall test-install
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+INSTALL ?= install
+INSTALL_BIN := bin/install
+INSTALL_TOOLS := ipvsadm send_arp
+INSTALL_DAEMONS := lvsd nanny pulse
+INSTALL_SCRIPTS := ipvsadm-save ipvsadm-restore
+INSTALL_UNITS := pulse.service lvsd.service ipvsadm.service
+INSTALL_CONFIGS := sysconfig/pulse sysconfig/lvsd default/ipvsadm
+INSTALL_MAN8 := $(notdir $(wildcard man/*.8))
+INSTALL_MAN5 := $(notdir $(wildcard man/*.5))
+
+install-bin:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(INSTALL_BIN)/ $(INSTALL_TOOLS:%=./cmd/%)
+	CGO_ENABLED=0 $(GO) build -trimpath -tags urfave_cli_no_docs -o $(INSTALL_BIN)/ $(INSTALL_DAEMONS:%=./cmd/%)
+
+install: install-bin
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0755 $(addprefix $(INSTALL_BIN)/,$(INSTALL_TOOLS) $(INSTALL_DAEMONS)) $(addprefix scripts/,$(INSTALL_SCRIPTS)) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 $(addprefix man/,$(INSTALL_MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(addprefix man/,$(INSTALL_MAN5)) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -D -m 0644 dist/bash-completion/ipvsadm $(DESTDIR)$(BASHCOMPDIR)/ipvsadm
+	$(INSTALL) -D -m 0644 dist/lvs.cf.sample $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/lvs.cf.sample
+	@set -e; for u in $(INSTALL_UNITS); do \
+	  sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/etc/|$(SYSCONFDIR)/|g' dist/systemd/$$u >$(INSTALL_BIN)/$$u; \
+	  echo "$(INSTALL) -m 0644 dist/systemd/$$u $(DESTDIR)$(UNITDIR)/$$u"; \
+	  $(INSTALL) -m 0644 $(INSTALL_BIN)/$$u $(DESTDIR)$(UNITDIR)/$$u; \
+	done
+	@set -e; for f in $(INSTALL_CONFIGS); do \
+	  if [ -e $(DESTDIR)$(SYSCONFDIR)/$$f ]; then echo "keeping $(DESTDIR)$(SYSCONFDIR)/$$f"; continue; fi; \
+	  echo "$(INSTALL) -D -m 0644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/$$f"; \
+	  $(INSTALL) -D -m 0644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/$$f; \
+	done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(INSTALL_TOOLS) $(INSTALL_DAEMONS) $(INSTALL_SCRIPTS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(INSTALL_MAN8)) $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(INSTALL_MAN5))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(INSTALL_UNITS))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/ipvsadm $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha/lvs.cf.sample
+	@for f in $(INSTALL_CONFIGS); do \
+	  t=$(DESTDIR)$(SYSCONFDIR)/$$f; \
+	  if [ ! -e $$t ]; then continue; fi; \
+	  if cmp -s dist/$$f $$t; then echo "rm -f $$t"; rm -f $$t; else echo "keeping $$t: changed since it was installed"; fi; \
+	done
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/sysconfig/ha $(DESTDIR)$(SYSCONFDIR)/sysconfig 2>/dev/null || true
+
+# make install into a scratch DESTDIR, twice (PREFIX /usr and /usr/local),
+# and check the tree: every file and mode, static builds, the programs
+# run, man pages render and are found, units verify (systemd-analyze,
+# where installed) and do what they say, the sample lvs.cf passes lvsd
+# --check, the completion completes; settings kept; uninstall leaves
+# nothing. See dist/test-install.sh.
+test: test-install
+test-install:
+	GO="$(GO)" dist/test-install.sh
