@@ -61,9 +61,9 @@ type runner struct {
 	fosFails int
 
 	// mu guards what the signal watcher shares with the loop: the
-	// running probe's cancel, and whether nanny is stopping.
+	// running probe's context, and whether nanny is stopping.
 	mu          sync.Mutex
-	cancel      context.CancelFunc
+	probing     *probeContext
 	terminating bool
 }
 
@@ -90,13 +90,13 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 	}
 	r.adopt()
 
-	sigs = r.watch(sigs)
+	alarm := newAlarm()
+	defer alarm.stop()
+	sigs = r.watch(sigs, alarm.poke)
 	now := time.Now()
 	nextCheck := now.Add(jitter(cfg.Jitter))
 	nextReconcile := now.Add(r.reconcileEvery)
 	nextFeedback := nextCheck
-	alarm := newAlarm()
-	defer alarm.stop()
 	for {
 		next := nextReconcile
 		if r.forced == 0 {
@@ -111,20 +111,14 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 		if cfg.Feedback != nil && r.health.up && r.forced == 0 {
 			next = earliest(next, nextFeedback)
 		}
-		var sig os.Signal
-		alarm.set(next.Sub(time.Now()))
-		select {
-		case sig = <-sigs:
-		case <-alarm.C:
-		}
-		if sig != nil {
+		if sig := alarm.sleep(next, sigs); sig != nil {
 			if x := r.signal(sig.(syscall.Signal)); x != nil {
 				return x.status
 			}
 		}
 		now = time.Now()
 		if r.forced == 0 && !now.Before(nextCheck) {
-			err := r.probe(cfg.Timeout, r.cfg.Check.Check)
+			err := r.probe(now.Add(cfg.Timeout), r.cfg.Check.Check)
 			if err == errTerminated {
 				continue
 			}
@@ -142,7 +136,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 		}
 		if cfg.Feedback != nil && r.health.up && r.forced == 0 && !now.Before(nextFeedback) {
 			var pct float64
-			err := r.probe(cfg.Timeout, func(ctx context.Context) (err error) {
+			err := r.probe(now.Add(cfg.Timeout), func(ctx context.Context) (err error) {
 				pct, err = cfg.Feedback.src.sample(ctx)
 				return err
 			})
@@ -162,7 +156,7 @@ func (r *runner) run(sigs <-chan os.Signal) int {
 		if reconcile {
 			nextReconcile = now.Add(r.reconcileEvery)
 		}
-		r.syncTable(reconcile)
+		r.syncTable(now, reconcile)
 	}
 }
 
@@ -173,20 +167,20 @@ var errTerminated = errors.New("terminated")
 // and its stack made for each check. SIGTERM and SIGINT end a probe at
 // once (see watch): a hung server must not delay nanny's exit by a
 // whole timeout.
-func (r *runner) probe(timeout time.Duration, fn func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+func (r *runner) probe(deadline time.Time, fn func(context.Context) error) error {
+	ctx := newProbeContext(deadline)
+	defer ctx.cancel(context.Canceled)
 	r.mu.Lock()
 	if r.terminating {
 		r.mu.Unlock()
 		return errTerminated
 	}
-	r.cancel = cancel
+	r.probing = ctx
 	r.mu.Unlock()
 	err := fn(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.cancel = nil
+	r.probing = nil
 	if r.terminating {
 		return errTerminated
 	}
@@ -194,20 +188,21 @@ func (r *runner) probe(timeout time.Duration, fn func(context.Context) error) er
 }
 
 // watch passes the signals on to the loop, ending a running probe first
-// when one asks nanny to stop.
-func (r *runner) watch(sigs <-chan os.Signal) <-chan os.Signal {
+// when one asks nanny to stop, and calls poke after each.
+func (r *runner) watch(sigs <-chan os.Signal, poke func()) <-chan os.Signal {
 	out := make(chan os.Signal, 8)
 	go func() {
 		for s := range sigs {
 			if s == syscall.SIGTERM || s == syscall.SIGINT {
 				r.mu.Lock()
 				r.terminating = true
-				if r.cancel != nil {
-					r.cancel()
+				if r.probing != nil {
+					r.probing.cancel(context.Canceled)
 				}
 				r.mu.Unlock()
 			}
 			out <- s
+			poke()
 		}
 	}()
 	return out
@@ -341,7 +336,7 @@ func (r *runner) signal(s syscall.Signal) *exit {
 		}
 		r.forced = 0
 	}
-	r.syncTable(false)
+	r.syncTable(time.Now(), false)
 	return nil
 }
 
@@ -388,11 +383,10 @@ func (r *runner) ramping(now time.Time) bool {
 // syncTable makes the table hold what it should when that changed, a
 // retry is due, or reconcile asks for a look anyway. A failure is logged
 // and retried later, with a growing delay; it never ends nanny.
-func (r *runner) syncTable(reconcile bool) {
+func (r *runner) syncTable(now time.Time, reconcile bool) {
 	if r.srv == nil {
 		return
 	}
-	now := time.Now()
 	want := r.want(now)
 	pending := !r.retryAt.IsZero()
 	retry := pending && !now.Before(r.retryAt)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -24,69 +23,94 @@ import (
 // probeDial does, failing in Piranha's words: "CONNECT to 10.0.0.2:80
 // timed out", or "... failed: connection refused".
 //
-// It connects with a non-blocking socket that Go's poller waits on,
-// rather than with net.Dialer: a thousand monitors each connect every
-// few seconds, and the dialer's goroutine per connect, its resolver
-// path and its half-dozen socket options (keep-alive, no-delay) made up
-// most of a TCP check's cost.
+// It connects with a non-blocking socket (connectFD), rather than with
+// net.Dialer: a thousand monitors each connect every few seconds, and
+// the dialer's goroutine per connect, its resolver path and its
+// half-dozen socket options (keep-alive, no-delay) made up most of a
+// TCP check's cost. The connection is an os.File once connected, for
+// the checks that talk over it.
 func probeConnect(ctx context.Context, t Target) (net.Conn, func(), error) {
 	c, err := tcpConnect(ctx, t)
 	if err != nil {
-		if probeTimedOut(ctx, err) {
-			return nil, nil, fmt.Errorf("CONNECT to %s timed out", t)
-		}
-		return nil, nil, fmt.Errorf("CONNECT to %s failed: %s", t, probeCause(ctx, err))
+		return nil, nil, connectError(ctx, t, err)
 	}
 	return c, probeTie(ctx, c), nil
 }
 
+// connectError words a failed connect to t.
+func connectError(ctx context.Context, t Target, err error) error {
+	if probeTimedOut(ctx, err) {
+		return fmt.Errorf("CONNECT to %s timed out", t)
+	}
+	return fmt.Errorf("CONNECT to %s failed: %s", t, probeCause(ctx, err))
+}
+
 func tcpConnect(ctx context.Context, t Target) (*fileConn, error) {
-	fd, err := startConnect(t)
-	if err != nil && err != unix.EINPROGRESS {
+	fd, err := connectFD(ctx, t)
+	if err != nil {
 		return nil, err
 	}
 	f := os.NewFile(uintptr(fd), "tcp")
-	c := &fileConn{File: f, remote: &net.TCPAddr{IP: t.Addr.AsSlice(), Port: int(t.Port)}}
-	if err == nil {
-		return c, nil
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		f.SetDeadline(dl)
-	}
-	stop := context.AfterFunc(ctx, func() { f.Close() })
-	rc, err := f.SyscallConn()
-	if err != nil {
-		stop()
-		f.Close()
-		return nil, err
-	}
-	// The connect is over when the socket has an error or a peer; until
-	// then the poller waits for it to become writable. (Asking before
-	// the first wait matters: the poller forgets a readiness that came
-	// before it was asked to wait.)
-	var soerr int
-	var gerr error
-	err = rc.Write(func(fd uintptr) bool {
-		var done bool
-		soerr, done, gerr = connectDone(int(fd))
-		return done
-	})
-	stop()
-	switch {
-	case err == nil && gerr != nil:
-		err = os.NewSyscallError("connect", gerr)
-	case err == nil && soerr != 0:
-		err = os.NewSyscallError("connect", unix.Errno(soerr))
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return c, nil
+	return &fileConn{File: f, remote: &net.TCPAddr{IP: t.Addr.AsSlice(), Port: int(t.Port)}}, nil
 }
 
-// fileConn is a connected socket as a net.Conn: the os.File that
-// tcpConnect made, read and written through Go's poller with deadlines.
+// connectFD connects a non-blocking TCP socket to t, by ctx's deadline,
+// and returns its descriptor, which the caller closes. Every system
+// call in it is raw, and a connect that is not over at once is waited
+// for with a waiter: see there why neither the syscall package nor an
+// os.File is used.
+func connectFD(ctx context.Context, t Target) (int, error) {
+	var sa sockaddr
+	sa.set(t)
+	fd, err := startConnect(&sa)
+	switch {
+	case err == nil:
+		return fd, nil
+	case err != unix.EINPROGRESS:
+		return -1, err
+	}
+	// The connect is over at once on loopback, and otherwise when the
+	// socket becomes writable; until then a waiter waits for that.
+	var w *waiter
+	for {
+		var done bool
+		if done, err = connectDone(fd, &sa); done || err != nil {
+			break
+		}
+		if w == nil {
+			if w, err = getWaiter(); err != nil {
+				break
+			}
+			if err = w.add(fd, unix.EPOLLOUT); err != nil {
+				putWaiter(w)
+				w = nil
+				break
+			}
+		}
+		if err = w.wait(ctx); err != nil {
+			break
+		}
+	}
+	if w != nil {
+		w.del(fd)
+		putWaiter(w)
+	}
+	if err != nil {
+		closeFD(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// closeFD closes a descriptor of connectFD's that no os.File holds,
+// raw as the calls that made it.
+func closeFD(fd int) {
+	unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+}
+
+// fileConn is a connected socket as a net.Conn: an os.File that
+// tcpConnect made of connectFD's descriptor, read and written through
+// Go's poller with deadlines.
 type fileConn struct {
 	*os.File
 	remote net.Addr
@@ -129,10 +153,11 @@ func probeTie(ctx context.Context, c interface {
 // the connection's own deadline, or ctx closing it at that moment.
 // A cancelled ctx is not a timeout; probeCause names it.
 func probeTimedOut(ctx context.Context, err error) bool {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// ctx.Err() once: ctx's deadline may pass between two looks.
+	switch cerr := ctx.Err(); {
+	case errors.Is(cerr, context.DeadlineExceeded):
 		return true
-	}
-	if ctx.Err() != nil {
+	case cerr != nil:
 		return false
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
@@ -178,67 +203,74 @@ func probeQuote(b []byte) string {
 	return strconv.Quote(string(b))
 }
 
-// startConnect makes a non-blocking TCP socket and starts its connect.
-// These system calls do not block, so they are made raw, without the
-// runtime's bookkeeping for a call that might (which wakes its monitor
-// thread and may hand the processor to another thread): a thousand
-// monitors make them every few seconds.
-func startConnect(t Target) (int, error) {
-	var sa unsafe.Pointer
-	var salen uintptr
-	family := uintptr(unix.AF_INET)
-	var sa4 unix.RawSockaddrInet4
-	var sa6 unix.RawSockaddrInet6
+// sockaddr is a Target as connect(2) takes it.
+type sockaddr struct {
+	family int
+	sa4    unix.RawSockaddrInet4
+	sa6    unix.RawSockaddrInet6
+}
+
+func (sa *sockaddr) set(t Target) {
 	if t.Addr.Is4() || t.Addr.Is4In6() {
-		sa4.Family = unix.AF_INET
-		sa4.Addr = t.Addr.Unmap().As4()
-		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa4.Port))[:], t.Port)
-		sa, salen = unsafe.Pointer(&sa4), unsafe.Sizeof(sa4)
-	} else {
-		family = unix.AF_INET6
-		sa6.Family = unix.AF_INET6
-		sa6.Addr = t.Addr.As16()
-		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa6.Port))[:], t.Port)
-		sa, salen = unsafe.Pointer(&sa6), unsafe.Sizeof(sa6)
+		sa.family = unix.AF_INET
+		sa.sa4.Family = unix.AF_INET
+		sa.sa4.Addr = t.Addr.Unmap().As4()
+		binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.sa4.Port))[:], t.Port)
+		return
 	}
-	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	sa.family = unix.AF_INET6
+	sa.sa6.Family = unix.AF_INET6
+	sa.sa6.Addr = t.Addr.As16()
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&sa.sa6.Port))[:], t.Port)
+}
+
+// connect calls connect(2) on fd, raw.
+func (sa *sockaddr) connect(fd int) syscall.Errno {
+	var e syscall.Errno
+	if sa.family == unix.AF_INET {
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa.sa4)), unsafe.Sizeof(sa.sa4))
+	} else {
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&sa.sa6)), unsafe.Sizeof(sa.sa6))
+	}
+	return e
+}
+
+// startConnect makes a non-blocking TCP socket and starts its connect
+// to sa. These system calls do not block, so they are made raw, without
+// the runtime's bookkeeping for a call that might (which wakes its
+// monitor thread and may hand the processor to another thread): a
+// thousand monitors make them every few seconds.
+func startConnect(sa *sockaddr) (int, error) {
+	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(sa.family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if e != 0 {
 		return -1, os.NewSyscallError("socket", e)
 	}
-	_, _, e = unix.RawSyscall(unix.SYS_CONNECT, fd, uintptr(sa), salen)
-	runtime.KeepAlive(&sa4)
-	runtime.KeepAlive(&sa6)
-	switch e {
+	switch e = sa.connect(int(fd)); e {
 	case 0:
 		return int(fd), nil
 	case unix.EINPROGRESS:
 		return int(fd), unix.EINPROGRESS
 	}
-	unix.Close(int(fd))
+	closeFD(int(fd))
 	return -1, os.NewSyscallError("connect", e)
 }
 
-// connectDone tells whether a started connect is over: with the
-// socket's error (SO_ERROR), or connected (it has a peer). Raw, as in
-// startConnect.
-func connectDone(fd int) (soerr int, done bool, err error) {
-	var v int32
-	l := uint32(4)
-	if _, _, e := unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_ERROR,
-		uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&l)), 0); e != 0 {
-		return 0, true, e
+// connectDone tells whether a connect that startConnect started is
+// over, and how it ended. It asks by connecting again, one system call
+// where SO_ERROR and getpeername are two: Linux answers EALREADY while
+// the connect is under way, 0 (or EISCONN) once it is made, and the
+// error that ended it otherwise. Raw, as in startConnect.
+func connectDone(fd int, sa *sockaddr) (done bool, err error) {
+	for {
+		switch e := sa.connect(fd); e {
+		case unix.EINTR:
+			continue
+		case unix.EALREADY, unix.EINPROGRESS:
+			return false, nil
+		case 0, unix.EISCONN:
+			return true, nil
+		default:
+			return true, os.NewSyscallError("connect", e)
+		}
 	}
-	if v != 0 {
-		return int(v), true, nil
-	}
-	var rsa unix.RawSockaddrAny
-	rl := uint32(unsafe.Sizeof(rsa))
-	_, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&rl)))
-	switch e {
-	case 0:
-		return 0, true, nil
-	case unix.ENOTCONN:
-		return 0, false, nil
-	}
-	return 0, true, e
 }

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,19 +16,17 @@ type TCP struct {
 func (c *TCP) String() string { return "TCP connect to " + c.Target.String() }
 
 func (c *TCP) Check(ctx context.Context) error {
-	conn, release, err := probeConnect(ctx, c.Target)
+	// The socket is never an os.File: connectFD says why.
+	fd, err := connectFD(ctx, c.Target)
 	if err != nil {
-		return err
+		return connectError(ctx, c.Target, err)
 	}
 	// Nothing was said, so nothing is lost by ending with a reset, as
 	// HAProxy's checks do: no FIN exchange, and no socket left in
 	// TIME_WAIT on the director for each check (a thousand servers
 	// checked every second would keep 60,000 of them).
-	if rc, err := conn.(*fileConn).SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) {
-			unix.SetsockoptLinger(int(fd), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-		})
-	}
-	release()
+	l := unix.Linger{Onoff: 1, Linger: 0}
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
+	closeFD(fd)
 	return nil
 }
