@@ -95,6 +95,25 @@ fuzz:
 clean:
 	rm -rf bin
 
+# pulse for real, in network namespaces on this host
+# (testscripts/pulsenet): kill -9 of the primary, failback never and
+# preempt, arbitration and split brain, a Piranha peer, forged
+# heartbeats; timed against keepalive 0.1 s and deadtime 0.5 s, so run
+# on their own and without -race (go test ./... skips them). About 30 s;
+# skipped without root or iproute2.
+.PHONY: test-net bench-pulse
+test: test-net
+test-net:
+	LVSKIT_NETTEST=1 $(GO) test -count=1 -v ./testscripts/pulsenet
+
+# pulse's failover benchmark (README, "pulse failover benchmark"): kill
+# -9 runs against Piranha's defaults and keepalived's VRRP, then 10
+# minutes of 5% loss on the heartbeat link. About 15 minutes; exits 1
+# when a target is missed. A smoke run:
+# PULSEBENCH_FLAGS='-runs 3 -ref-runs 1 -loss-duration 30s'.
+bench-pulse:
+	$(GO) run ./testscripts/pulsenet/pulsebench $(PULSEBENCH_FLAGS)
+
 # Installing (README, "Installing"): make install [PREFIX=...] [DESTDIR=...].
 # The commands are built static (CGO_ENABLED=0) into bin/install, the
 # daemons without urfave/cli's docs generator as the lab builds nanny;

@@ -153,6 +153,7 @@ type Machine struct {
 	arbPending bool
 	arbDone    bool // the gateway answered since the partner fell silent
 	arbNext    time.Time
+	arbNoted   bool // the gateway's silence was logged in this episode
 
 	contested    bool // both active, and this director stays
 	silenceNoted bool
@@ -238,8 +239,11 @@ func (m *Machine) Heartbeat(now time.Time, p Status) []Action {
 		}
 	}
 	m.heard = true
-	m.deadline = now.Add(m.pol.Deadtime)
-	m.arbPending, m.arbDone = false, false
+	// A quarter keepalive of grace: with deadtime a whole number of
+	// keepalives, the heartbeat after as many lost ones would otherwise
+	// race the deadline, and a late one lose.
+	m.deadline = now.Add(m.pol.Deadtime + m.pol.Keepalive/4)
+	m.arbPending, m.arbDone, m.arbNoted = false, false, false
 	if p.State == StateActive && m.childFail && !m.active {
 		// Piranha's rule: a director whose lvsd died stays out until
 		// the partner serves; then it is a healthy standby again.
@@ -263,7 +267,7 @@ func (m *Machine) Tick(now time.Time) []Action {
 		acts = append(acts, Action{Kind: Announce})
 	}
 	if !m.pol.Solo && !now.Before(m.nextSend) {
-		acts = append(acts, m.send(now))
+		acts = append(acts, m.sendRoutine(now))
 	}
 	return acts
 }
@@ -351,6 +355,10 @@ func (m *Machine) Arbitrated(now time.Time, ticket uint64, reachable bool) []Act
 	m.arbPending = false
 	if !reachable {
 		m.arbNext = now.Add(m.pol.Deadtime)
+		if m.arbNoted {
+			return nil
+		}
+		m.arbNoted = true
 		return []Action{{Kind: Note, Reason: "partner silent, but the arbitration gateway does not answer either: staying standby (this director may be the one cut off)"}}
 	}
 	m.arbDone = true
@@ -490,8 +498,13 @@ func (m *Machine) arbitrate(now time.Time, acts []Action) []Action {
 	}
 	m.arbTicket++
 	m.arbPending = true
-	return append(acts, Action{Kind: Arbitrate, Ticket: m.arbTicket,
-		Reason: "partner silent: checking the arbitration gateway before taking over"})
+	a := Action{Kind: Arbitrate, Ticket: m.arbTicket}
+	if !m.arbNoted {
+		// Said once while the partner stays silent: it is asked
+		// again every Deadtime, which would flood the log.
+		a.Reason = "partner silent: checking the arbitration gateway before taking over"
+	}
+	return append(acts, a)
 }
 
 // activate and deactivate change state and tell the partner at once:
@@ -519,5 +532,17 @@ func (m *Machine) deactivate(now time.Time, acts []Action, why string) []Action 
 // send is a heartbeat now; the next routine one is a keepalive later.
 func (m *Machine) send(now time.Time) Action {
 	m.nextSend = now.Add(m.pol.Keepalive)
+	return Action{Kind: Send}
+}
+
+// sendRoutine is the keepalive's heartbeat: on a fixed grid, so that
+// the time Tick runs late does not stretch every interval (the partner
+// would see deadtime pass after fewer lost heartbeats).
+func (m *Machine) sendRoutine(now time.Time) Action {
+	next := m.nextSend.Add(m.pol.Keepalive)
+	if !next.After(now) {
+		next = now.Add(m.pol.Keepalive) // far behind: start a new grid
+	}
+	m.nextSend = next
 	return Action{Kind: Send}
 }

@@ -246,10 +246,11 @@ func TestPrimaryDies(t *testing.T) {
 			took = t0.Add(d).Sub(killed)
 		}
 	}
-	// Silence is noticed Deadtime after the last heartbeat heard, which
-	// left at most one keepalive before the kill.
-	if took <= 400*time.Millisecond || took > 500*time.Millisecond {
-		t.Errorf("backup took over %v after the kill; want within deadtime (500ms)\n%q", took, s.b.actions)
+	// Silence is noticed Deadtime and a quarter keepalive after the
+	// last heartbeat heard, which left at most one keepalive before the
+	// kill.
+	if took <= 425*time.Millisecond || took > 525*time.Millisecond {
+		t.Errorf("backup took over %v after the kill; want within deadtime + keepalive/4 (525ms)\n%q", took, s.b.actions)
 	}
 }
 
@@ -615,5 +616,52 @@ func TestBothActiveAnnounces(t *testing.T) {
 	want := []string{"note: partner alive (active)", "announce: partner active: resending arps", "announce: partner let go: resending arps"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+func TestLostHeartbeatsAtTheDeadline(t *testing.T) {
+	// deadtime = 5 keepalives: four lost heartbeats in a row are no
+	// failover, even when every heartbeat leaves a little late; five are.
+	for lost, want := range map[int]bool{3: false, 4: false, 5: true} {
+		pb := testPolicy(false)
+		m := NewMachine(pb)
+		m.Start(t0, false)
+		primary := Status{State: StateActive, Priority: 100, Master: true}
+		at := t0
+		m.Heartbeat(at, primary)
+		late := 3 * time.Millisecond // the sender's scheduling delay
+		for i := 1; i <= lost; i++ {
+			m.Tick(t0.Add(time.Duration(i) * 100 * time.Millisecond))
+		}
+		next := t0.Add(time.Duration(lost+1)*100*time.Millisecond + late)
+		m.Tick(next)
+		if lost < 5 {
+			m.Heartbeat(next, primary)
+		}
+		if m.Active() != want {
+			t.Errorf("%d heartbeats lost: active %v, want %v", lost, m.Active(), want)
+		}
+	}
+}
+
+func TestSendsKeepTheirGrid(t *testing.T) {
+	m := NewMachine(testPolicy(true))
+	m.Start(t0, false)
+	var sent []time.Duration
+	// Four ticks: before the partner's deadline, which would change the
+	// state and send at once, off the grid.
+	for i := 1; i <= 4; i++ {
+		now := t0.Add(time.Duration(i)*100*time.Millisecond + 7*time.Millisecond) // each Tick 7 ms late
+		for _, a := range m.Tick(now) {
+			if a.Kind == Send {
+				sent = append(sent, now.Sub(t0))
+			}
+		}
+		if next := m.Next(); next.Sub(t0) != time.Duration(i+1)*100*time.Millisecond {
+			t.Errorf("after the tick at %v, next send at %v, want %v", now.Sub(t0), next.Sub(t0), time.Duration(i+1)*100*time.Millisecond)
+		}
+	}
+	if len(sent) != 4 {
+		t.Errorf("sent at %v", sent)
 	}
 }

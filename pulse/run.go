@@ -197,7 +197,11 @@ func (d *director) do(ctx context.Context, acts []Action) {
 		case Send:
 			d.send()
 		case Arbitrate:
-			d.log.Infof("%s", a.Reason)
+			if a.Reason != "" {
+				d.log.Infof("%s", a.Reason)
+			} else {
+				d.log.Debugf("partner still silent: asking the arbitration gateway again")
+			}
 			go func(ticket uint64) {
 				ok := d.fx.Arbitrate(ctx)
 				select {
