@@ -160,6 +160,14 @@ func (e *sysEffects) announce(ctx context.Context, v VIP, count int, every time.
 	}
 	if err != nil && ctx.Err() == nil {
 		e.log.Warnf("gratuitous arp for %s: %v", v, err)
+		// The interface may have gone and come back with another
+		// index: the next announcement opens new sockets.
+		e.mu.Lock()
+		if s != nil && e.senders[v.Device] == s {
+			delete(e.senders, v.Device)
+			s.Close()
+		}
+		e.mu.Unlock()
 	}
 }
 
