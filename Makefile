@@ -31,7 +31,10 @@ test-host:
 # HTTP traffic through a NAT virtual service across a reload and a
 # restart, then nanny taking real servers out of the table and back in
 # (timed against its fall, rise, interval and timeout), riding out a
-# flap, stopping and adopting.
+# flap, stopping and adopting; then make demo's cluster, asserted: two
+# directors (pulse, lvsd, nanny) serving NAT and direct-routing VIPs
+# under load through a real server's failure, the primary's death and
+# its return.
 test-lab: lab-prepare
 	$(LAB) gotest ./internal/ipvs/netlink
 	testscripts/vm/ipvsadm-diff/diff.sh
@@ -43,6 +46,8 @@ test-lab: lab-prepare
 	$(LAB) run --bin bin/lvsd --bin bin/labhttp testscripts/vm/lvsd-traffic.sh
 	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs -o bin/nanny ./cmd/nanny
 	$(LAB) run --bin bin/nanny --bin bin/labhttp testscripts/vm/nanny-lab.sh
+	CGO_ENABLED=0 $(GO) build -tags urfave_cli_no_docs -o bin/pulse ./cmd/pulse
+	$(LAB) run --bin bin/pulse --bin bin/lvsd --bin bin/nanny --bin bin/ipvsadm --bin bin/labhttp testscripts/vm/cluster.sh test
 
 lab-prepare:
 	$(LAB) prepare
@@ -52,11 +57,12 @@ lab: lab-prepare
 	@test -n "$(SCRIPT)" || { echo "usage: make lab SCRIPT=path/to/script.sh" >&2; exit 2; }
 	$(LAB) run $(LAB_FLAGS) $(SCRIPT)
 
-# A short session in the kernel lab: upstream ipvsadm builds a table and
-# lvskit's netlink client reads it back.
+# The kernel lab narrates a two-director cluster (testscripts/vm/
+# cluster.sh demo; README, "make demo"): pulse, lvsd and nanny from one
+# lvs.cf, requests through a NAT and a direct-routing VIP while a real
+# server fails and the primary dies and comes back. About a minute.
 demo: lab-prepare
-	CGO_ENABLED=0 $(GO) build -o bin/ipvsdump ./testscripts/vm/ipvsdump
-	$(LAB) run --bin bin/ipvsdump testscripts/vm/demo.sh
+	GO="$(GO)" testscripts/vm/demo.sh
 
 # Regenerate testscripts/testdata/upstream: run the ipvsadm differential
 # test in the lab with DIFF_OUT, then turn its scenarios and upstream's

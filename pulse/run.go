@@ -117,6 +117,17 @@ func (d *director) run(ctx context.Context, force bool, sigs <-chan os.Signal, r
 			d.stop(ctx)
 			return
 		case <-timer.C:
+			// Heartbeats that arrived while this process was stalled
+			// count before the deadline they would have met: select
+			// picks at random among ready cases.
+			for drained := false; !drained; {
+				select {
+				case p := <-d.conn.Packets():
+					d.receive(ctx, p)
+				default:
+					drained = true
+				}
+			}
 			d.do(ctx, d.m.Tick(d.now()))
 		case p := <-d.conn.Packets():
 			d.receive(ctx, p)

@@ -13,6 +13,21 @@
 //	                              exit 1 unless all N lines come from one
 //	                              server in order, none later than 1 s
 //	                              after the one before
+//	labhttp load [-every D] [-t D] -log FILE URL...
+//	                              until SIGTERM, GET each URL once every
+//	                              D (default 50ms), each on a connection
+//	                              of its own and given -t (default 1s),
+//	                              and log each result as it comes, see load
+//	labhttp watch -log FILE -addr A,B,... NETNS...
+//	                              until SIGTERM, log which of the
+//	                              addresses each network namespace (a
+//	                              name under /run/netns) holds on an
+//	                              interface that is up, and the MAC its
+//	                              neighbour table has for each; see watch
+//
+// Times in the logs of load and watch are milliseconds of
+// CLOCK_BOOTTIME, the clock of /proc/uptime, so that a guest script can
+// set its own moments (read from /proc/uptime) against them.
 package main
 
 import (
@@ -65,8 +80,12 @@ func run(args []string) error {
 			return err
 		}
 		return stream(args[0], n, ms)
+	case cmd == "load":
+		return load(args)
+	case cmd == "watch":
+		return watch(args)
 	}
-	return fmt.Errorf("usage: labhttp serve [-fail-every K] ADDR NAME | get [-t SECS] URL | stream URL N MS")
+	return fmt.Errorf("usage: labhttp serve [-fail-every K] ADDR NAME | get [-t SECS] URL | stream URL N MS | load ... | watch ...")
 }
 
 func serve(addr, name string, failEvery int) error {
