@@ -180,7 +180,11 @@ func vipsOf(cfg *lvsconf.Config) ([]VIP, error) {
 		vips = append(vips, VIP{Addr: netip.PrefixFrom(a, bits), Label: label, Device: dev})
 		return nil
 	}
-	if cfg.Network == lvsconf.NAT && cfg.NATRouter.IsValid() && !cfg.NATRouter.IsUnspecified() {
+	nat := false
+	for i := range cfg.Virtuals {
+		nat = nat || cfg.Virtuals[i].Active && cfg.NetworkOf(&cfg.Virtuals[i]) == lvsconf.NAT
+	}
+	if nat && cfg.NATRouter.IsValid() && !cfg.NATRouter.IsUnspecified() {
 		if err := add(cfg.NATRouter, cfg.NATNetmask, cfg.NATRouterDev, "nat_router"); err != nil {
 			return nil, err
 		}

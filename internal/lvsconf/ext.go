@@ -41,6 +41,9 @@ var Extensions = []Extension{
 	{Key: "rise", Scope: "virtual", Value: "count, 1 or more", Default: "reentry / check_interval, at least 1 (Piranha: reentry / timeout)",
 		NannyFlag: "--rise", UsedBy: "nanny",
 		Doc: "consecutive successful checks before a failed real server returns"},
+	{Key: "forward", Scope: "virtual", Value: "nat | direct | tunnel", Default: "network",
+		UsedBy: "lvsd, nanny, pulse",
+		Doc:    "how this virtual service's real servers are forwarded, where it differs from the global network"},
 	{Key: "heartbeat_secret_file", Scope: "global", Value: "absolute path", Default: "none: heartbeats are not authenticated",
 		UsedBy: "pulse",
 		Doc:    "file holding the secret that authenticates heartbeats (HMAC-SHA256); both directors read the same secret"},
@@ -110,6 +113,14 @@ func extKeys() map[string]keyDef {
 				return p.err(v[0].col, key, "absolute path expected, got "+strconv.Quote(v[0].text), "pulse may run from any directory")
 			}
 			p.cfg.HeartbeatSecretFile = v[0].text
+			return nil
+		}},
+		"forward": {vb, 1, false, func(p *parser, key string, v []token) error {
+			var n string
+			if err := enumKey(func(*parser) *string { return &n }, string(NAT), string(Direct), string(Tunnel))(p, key, v); err != nil {
+				return err
+			}
+			p.vs.Forward = Network(n)
 			return nil
 		}},
 		"heartbeat_mode":   {g, 1, false, enumKey(func(p *parser) *string { return &p.cfg.HeartbeatMode }, "lvskit", "piranha")},

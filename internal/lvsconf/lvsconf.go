@@ -120,7 +120,19 @@ type Virtual struct {
 	Check         string
 	CheckInterval int64
 	Fall, Rise    int64
-	Servers       []Server
+	// Forward is an extension: this virtual service's forwarding
+	// method, where it differs from the global network; empty is unset.
+	Forward Network
+	Servers []Server
+}
+
+// NetworkOf is how v's real servers are forwarded: its own forward key,
+// else the global network.
+func (c *Config) NetworkOf(v *Virtual) Network {
+	if v.Forward != "" {
+		return v.Forward
+	}
+	return c.Network
 }
 
 // Server is a server block: a real server of a virtual service.

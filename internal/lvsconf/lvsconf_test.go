@@ -452,3 +452,21 @@ arbitration_gateway = 192.0.2.254
 		}
 	}
 }
+
+func TestForward(t *testing.T) {
+	c, w := parse(t, "network = direct\nvirtual a {\n forward = nat\n server s {\n  address = 192.168.1.1\n  port = 8080\n  active = 1\n }\n}\nvirtual b {\n}\n")
+	if len(w) != 0 {
+		t.Errorf("warnings: %v", w)
+	}
+	if got := c.NetworkOf(&c.Virtuals[0]); got != NAT {
+		t.Errorf("virtual a: %s, want nat", got)
+	}
+	if got := c.NetworkOf(&c.Virtuals[1]); got != Direct {
+		t.Errorf("virtual b: %s, want the global direct", got)
+	}
+	roundTrip(t, c)
+	if _, _, err := Parse("lvs.cf", []byte("virtual a {\n forward = masq\n}\n"), testOptions); err == nil ||
+		err.Error() != `lvs.cf:2:12: forward: invalid argument "masq" (one of nat, direct, tunnel)` {
+		t.Errorf("bad forward: %v", err)
+	}
+}

@@ -182,6 +182,7 @@ func (w *writer) virtual(kind string, v *Virtual) {
 	w.int("check_interval", v.CheckInterval, d.CheckInterval)
 	w.int("fall", v.Fall, d.Fall)
 	w.int("rise", v.Rise, d.Rise)
+	w.word("forward", string(v.Forward), string(d.Forward))
 	for _, s := range v.Servers {
 		fmt.Fprintf(&w.b, "\n%sserver %s {\n", w.indent, w.quote(s.Name, true))
 		in := w.indent + "    "

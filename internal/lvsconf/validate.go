@@ -71,7 +71,7 @@ func (p *parser) validate() error {
 				return p.errAt(sline, 0, swhere, "address missing", "an active real server needs address = IP")
 			}
 			port := s.Port
-			if c.Network != NAT && v.Fwmark == 0 {
+			if c.NetworkOf(&v) != NAT && v.Fwmark == 0 {
 				// Direct routing and tunnelling keep the virtual port.
 				port = v.Port
 			}
@@ -79,10 +79,10 @@ func (p *parser) validate() error {
 				return p.errAt(sline, 0, swhere, "same real server as server "+other, "a real server appears once in a virtual service")
 			}
 			servers[rid{s.Addr, port}] = s.Name
-			if c.Network != NAT && v.Fwmark == 0 && s.Port != v.Port {
+			if c.NetworkOf(&v) != NAT && v.Fwmark == 0 && s.Port != v.Port {
 				p.warnings = append(p.warnings, Warning{File: p.file, Line: sline, Key: swhere,
 					Msg:  fmt.Sprintf("port %d differs from the virtual port %d", s.Port, v.Port),
-					Hint: fmt.Sprintf("with network = %s the kernel forwards to port %d; checks use %d", c.Network, v.Port, s.Port)})
+					Hint: fmt.Sprintf("with network = %s the kernel forwards to port %d; checks use %d", c.NetworkOf(&v), v.Port, s.Port)})
 			}
 		}
 	}

@@ -45,7 +45,7 @@ func Desired(cfg *lvsconf.Config, opt Options) []Virtual {
 			continue
 		}
 		d := Virtual{Name: v.Name, Service: service(v), Port: v.Port}
-		fwd := fwdMethod(cfg.Network)
+		fwd := fwdMethod(cfg.NetworkOf(v))
 		for j := range v.Servers {
 			s := &v.Servers[j]
 			if !s.Active {
@@ -136,7 +136,7 @@ func nannyArgv(cfg *lvsconf.Config, v *lvsconf.Virtual, s *lvsconf.Server, opt O
 		a = append(a, "-v")
 	}
 	a = append(a, "-a", itoa(v.Reentry), "-I", cfg.Ipvsadm, "-t", itoa(v.Timeout), "-w", itoa(s.Weight),
-		"-V", v.Addr.String(), "-M", methodLetter(cfg.Network))
+		"-V", v.Addr.String(), "-M", methodLetter(cfg.NetworkOf(v)))
 	if v.LoadMonitor != "" {
 		lm := v.LoadMonitor
 		if lm == "uptime" {

@@ -242,3 +242,40 @@ virtual v {
 		t.Errorf("dest %+v", d)
 	}
 }
+
+// forward (an lvskit key) gives one virtual service its own forwarding
+// method: one lvs.cf holds a NAT and a direct-routing service.
+func TestForwardPerVirtual(t *testing.T) {
+	c := config(t, `network = nat
+virtual nat {
+	active = 1
+	address = 10.0.0.1 eth0:1
+	server s {
+		address = 192.168.1.1
+		port = 8080
+		active = 1
+	}
+}
+virtual dr {
+	active = 1
+	address = 10.0.0.2 eth0:2
+	forward = direct
+	server s {
+		address = 192.168.1.1
+		port = 8080
+		active = 1
+	}
+}
+`)
+	d := Desired(c, Options{})
+	for i, want := range []struct {
+		fwd  ipvs.FwdMethod
+		port uint16
+		m    string
+	}{{ipvs.Masq, 8080, "-M m"}, {ipvs.Route, 80, "-M g"}} {
+		s := d[i].Servers[0]
+		if s.Dest.Fwd != want.fwd || s.Dest.Port != want.port || !strings.Contains(strings.Join(s.Monitor, " "), want.m) {
+			t.Errorf("%s: dest %+v, monitor %q", d[i].Name, s.Dest, s.Monitor)
+		}
+	}
+}

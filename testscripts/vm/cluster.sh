@@ -456,21 +456,6 @@ kill -0 $WATCH 2>/dev/null || fail "labhttp watch did not start: $(cat watch.err
 step "2. one lvs.cf for both directors"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >hb.key
 chmod 600 hb.key
-# A client_monitor for the direct-routing service: lvs.cf's network is
-# global (Piranha's format), so lvsd starts every nanny with -M of
-# network = nat; this one passes nanny -M g instead.
-cat >nanny-dr <<'EOF'
-#!/bin/sh
-n=0
-for a in "$@"; do
-	if [ "$n" = M ]; then a=g; fi
-	n=; [ "$a" = -M ] && n=M
-	set -- "$@" "$a"
-	shift
-done
-exec /lvskit/bin/nanny "$@"
-EOF
-chmod 755 nanny-dr
 # lvsd as each director's pulse runs it: lvsd's pid and state files are
 # fixed paths unless given on its command line, which pulse does not
 # do, and the two directors share this file system.
@@ -530,7 +515,8 @@ virtual web-dr {
      address = $VIP2 eth0:2
      port = 80
      scheduler = rr
-     client_monitor = $W/nanny-dr
+     client_monitor = /lvskit/bin/nanny
+     forward = direct
      check = http
      check_interval = 1
      timeout = 1
@@ -555,8 +541,8 @@ if [ "$MODE" = demo ]; then
 		"shared secret; failback = preempt: the primary takes the service back 2 s after it" \
 		"is healthy again. nanny checks each real server over HTTP every second (1 s" \
 		"timeout), takes it out after 2 failures in a row and back after 2 passes." \
-		"lvs.cf's network is global (Piranha's format), so the direct-routing service" \
-		"names a client_monitor that runs nanny with -M g instead of lvsd's -M m."
+		"network = nat is the default for every virtual service; lvskit's forward key" \
+		"makes the second one direct routing."
 	sed 's/^/  /' lvs.cf
 fi
 lvsd --check lvs.cf >check.out 2>&1 || { cat check.out; fail "lvsd --check lvs.cf"; }
