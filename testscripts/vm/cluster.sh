@@ -302,6 +302,8 @@ waitfor() {
 # IPVS tables (upstream ipvsadm, the oracle, in a director's namespace)
 
 ipvs() { nsenter --net=/run/netns/$1 $UP -Ln; }
+# syncd NS ROLE: whether upstream ipvsadm lists ROLE's sync daemon.
+syncd() { nsenter --net=/run/netns/$1 $UP -L --daemon | grep -q "^$2 sync daemon (mcast=eth1, syncid=0"; }
 # listing NS: upstream's -Ln with the connection counts cut off and the
 # real servers of each service sorted.
 listing() {
@@ -478,6 +480,8 @@ deadtime = 1
 heartbeat_secret_file = $W/hb.key
 failback = preempt
 failback_delay = 2
+syncdaemon = 1
+syncd_iface = eth1
 garp_count = 3
 garp_interval = 0.5
 garp_refresh = 10
@@ -585,6 +589,10 @@ expect_table dirA
 has_addr dirB $VIP1 && no "director B holds $VIP1 while standby" || ok "director B holds no VIP while standby"
 [ -z "$(ipvs dirB | sed 1,3d)" ] && ok "director B's table is empty while standby" || no "director B has a table while standby"
 grep -q 'pulse: backup inactive: activating lvs' dirA.log && ok "A logged: backup inactive: activating lvs" || no "A did not log why it took over"
+# syncdaemon = 1: lvsd runs the master on the active director, pulse the
+# backup on the standby (upstream ipvsadm -L --daemon).
+syncd dirA master && ! syncd dirA backup && ok "A runs the master sync daemon (lvsd), no backup" || no "A's sync daemons: $(nsenter --net=/run/netns/dirA $UP -L --daemon)"
+syncd dirB backup && ! syncd dirB master && ok "B runs the backup sync daemon (pulse), no master" || no "B's sync daemons: $(nsenter --net=/run/netns/dirB $UP -L --daemon)"
 
 # ---------------------------------------------------------------------
 step "4. the client sends requests through both VIPs"
@@ -782,6 +790,7 @@ expect "$m1" = $MAC_B -a "$m2" = $MAC_B -- "the client's neighbour entries for $
 mr=$(neigh_mac rs1 $NATR)
 expect "$mr" = 02:00:00:00:0b:01 -- "rs1's neighbour entry for nat_router points at B's private MAC ($mr)"
 grep -q 'pulse: partner dead: activating lvs' dirB.log && ok "B logged: partner dead: activating lvs" || no "B did not log why it took over"
+syncd dirB master && ! syncd dirB backup && ok "B now runs the master sync daemon, and its backup one stopped" || no "B's sync daemons: $(nsenter --net=/run/netns/dirB $UP -L --daemon)"
 kill -0 "$LA" 2>/dev/null && no "A's lvsd (pid $LA) outlived its pulse" || ok "A's lvsd ended with its pulse"
 [ -z "$(ipvs dirA | sed 1,3d)" ] && ok "A's lvsd removed A's table as it stopped" || no "A's table is left behind"
 VLO=$((DEADTIME - 2 * KEEPALIVE))
@@ -873,6 +882,7 @@ showin client ip neigh show $VIP1
 expect_table dirA
 [ -z "$(ipvs dirB | sed 1,3d)" ] && ok "director B's table is empty again" || no "director B still has a table"
 has_addr dirB $VIP1 && no "director B still holds $VIP1" || ok "director B holds no VIP"
+syncd dirB backup && ! syncd dirB master && ok "B runs the backup sync daemon again, no master" || no "B's sync daemons: $(nsenter --net=/run/netns/dirB $UP -L --daemon)"
 m1=$(neigh_mac client $VIP1)
 m2=$(neigh_mac client $VIP2)
 expect "$m1" = $MAC_A -a "$m2" = $MAC_A -- "the client's neighbour entries for $VIP1 and $VIP2 point at A's MAC again ($m1, $m2)"
