@@ -27,7 +27,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -160,8 +159,7 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		cli.ShowAppHelp(c)
 		return exitOK
 	case c.Bool("version"):
-		v, built := version()
-		fmt.Fprintf(e.Stdout, "Program Version:\tpulse %s\nBuilt:\t\t\t%s\nA component of:\t\tlvskit\n", v, built)
+		fmt.Fprint(e.Stdout, daemon.VersionText("pulse"))
 		return exitOK
 	case c.NArg() > 0:
 		fmt.Fprintf(e.Stderr, "pulse: unexpected arguments: %s\n", c.Args().First())
@@ -346,15 +344,4 @@ func (e *Env) loadTo(file string, report func(msg string, bad bool)) (*Settings,
 		report(fmt.Sprintf("warning: %s: heartbeat_secret_file is not used with heartbeat_mode = piranha: Piranha's heartbeat has no authentication", file), false)
 	}
 	return set, exitOK
-}
-
-func version() (string, string) {
-	v, built := "(devel)", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		built = bi.GoVersion
-	}
-	return v, built
 }

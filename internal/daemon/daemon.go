@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -177,4 +178,23 @@ func LockPidFile(name, path string) (*PidFile, error) {
 func (p *PidFile) Release() {
 	os.Remove(p.path)
 	p.f.Close()
+}
+
+// VersionText is what --version prints for the daemon name: its module
+// version and when it was built (the commit time when the build
+// recorded one, else the Go version that built it).
+func VersionText(name string) string {
+	v, built := "(devel)", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		built = bi.GoVersion
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.time" {
+				built = s.Value
+			}
+		}
+	}
+	return fmt.Sprintf("Program Version:\t%s %s\nBuilt:\t\t\t%s\nA component of:\t\tlvskit\n", name, v, built)
 }

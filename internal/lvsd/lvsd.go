@@ -26,7 +26,6 @@ import (
 	"log/syslog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -171,8 +170,7 @@ func (e *Env) action(c *cli.Context, args []string) int {
 		cli.ShowAppHelp(c)
 		return exitOK
 	case c.Bool("version"):
-		v, built := version()
-		fmt.Fprintf(e.Stdout, "Program Version:\tlvsd %s\nBuilt:\t\t\t%s\nA component of:\t\tlvskit\n", v, built)
+		fmt.Fprint(e.Stdout, daemon.VersionText("lvsd"))
 		return exitOK
 	case c.NArg() > 0:
 		fmt.Fprintf(e.Stderr, "lvsd: unexpected arguments: %s\n", c.Args().First())
@@ -350,20 +348,4 @@ func (d *director) reload() {
 	}
 	d.want = StateOf(cfg, d.opt)
 	d.reconcile()
-}
-
-// version is the module version lvsd was built from, and its build time.
-func version() (string, string) {
-	v, built := "(devel)", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" {
-			v = bi.Main.Version
-		}
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.time" {
-				built = s.Value
-			}
-		}
-	}
-	return v, built
 }
