@@ -24,7 +24,7 @@ const manPage = "../man/pulse.8"
 // has an entry in pulse(8), and the page documents no option pulse
 // does not have.
 func TestManPageDocumentsEveryFlag(t *testing.T) {
-	mancheck.Flags(t, manPage, "pulse", flags())
+	mancheck.Flags(t, manPage, "pulse", (&Env{}).command().AllFlags())
 }
 
 func TestManPageRendersCleanly(t *testing.T) { mancheck.Renders(t, manPage) }

@@ -117,59 +117,28 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "nofork", DisableDefaultText: true, Usage: "run as a daemon without forking (how systemd starts pulse)"},
 		&cli.StringFlag{Name: "pidfile", Value: DefaultPidFile, Usage: "write the process id to `FILE`"},
 		&cli.StringFlag{Name: "state-dir", Value: DefaultStateDir, Usage: "keep the heartbeat epoch in `DIR`"},
-		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour messages on a terminal: `WHEN` is auto, always or never"},
-		&cli.BoolFlag{Name: "version", DisableDefaultText: true, Usage: "print the version and exit"},
-		&cli.BoolFlag{Name: "help", DisableDefaultText: true, Aliases: []string{"?", "usage"}, Usage: "print this help and exit"},
+	}
+}
+
+// command is pulse's command line.
+func (e *Env) command() daemon.Command {
+	return daemon.Command{
+		Name:      "pulse",
+		Usage:     "heartbeat between two directors; the one that should serve holds the VIPs and runs lvsd",
+		UsageText: "pulse [-c FILE] [-n | --nofork] [-v] [-t] [--forceactive] [--lvsd PATH]",
+		Flags:     flags(),
+		BadUsage:  exitUsage,
+		Stdout:    e.Stdout,
+		Stderr:    e.Stderr,
 	}
 }
 
 // Run runs one pulse and returns its exit status.
 func (e *Env) Run(args []string) int {
-	status := exitOK
-	app := &cli.App{
-		Name:                   "pulse",
-		Usage:                  "heartbeat between two directors; the one that should serve holds the VIPs and runs lvsd",
-		UsageText:              "pulse [-c FILE] [-n | --nofork] [-v] [-t] [--forceactive] [--lvsd PATH]",
-		Flags:                  flags(),
-		HideHelp:               true,
-		HideHelpCommand:        true,
-		HideVersion:            true,
-		UseShortOptionHandling: true,
-		Writer:                 e.Stdout,
-		ErrWriter:              e.Stderr,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return err
-		},
-		ExitErrHandler: func(*cli.Context, error) {},
-		Action: func(c *cli.Context) error {
-			status = e.action(c, args)
-			return nil
-		},
-	}
-	if err := app.RunContext(context.Background(), args); err != nil {
-		fmt.Fprintf(e.Stderr, "pulse: bad argument: %v\nTry 'pulse --help' for more information.\n", err)
-		return exitUsage
-	}
-	return status
+	return e.command().Run(args, func(c *cli.Context, when string) int { return e.action(c, args, when) })
 }
 
-func (e *Env) action(c *cli.Context, args []string) int {
-	switch {
-	case c.Bool("help"):
-		cli.ShowAppHelp(c)
-		return exitOK
-	case c.Bool("version"):
-		fmt.Fprint(e.Stdout, daemon.VersionText("pulse"))
-		return exitOK
-	case c.NArg() > 0:
-		fmt.Fprintf(e.Stderr, "pulse: unexpected arguments: %s\n", c.Args().First())
-		return exitUsage
-	}
-	when := c.String("color")
-	if when != "auto" && when != "always" && when != "never" {
-		fmt.Fprintf(e.Stderr, "pulse: bad argument --color %q: auto, always or never\n", when)
-		return exitUsage
-	}
+func (e *Env) action(c *cli.Context, args []string, when string) int {
 	term := func(w io.Writer) bool { return e.Terminal != nil && e.Terminal(w) }
 	errPaint := daemonlog.Painter{On: daemonlog.ColorOn(when, os.Getenv("NO_COLOR"), term(e.Stderr))}
 	file := c.String("configfile")

@@ -19,7 +19,6 @@
 package lvsd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -128,59 +127,28 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "keep", DisableDefaultText: true, Usage: "at exit, leave the virtual services and real servers in the table"},
 		&cli.StringFlag{Name: "pidfile", Value: DefaultPidFile, Usage: "write the process id to `FILE`"},
 		&cli.StringFlag{Name: "statefile", Value: DefaultStateFile, Usage: "remember in `FILE` which virtual services lvsd manages"},
-		&cli.StringFlag{Name: "color", Value: "auto", Usage: "colour messages on a terminal: `WHEN` is auto, always or never"},
-		&cli.BoolFlag{Name: "version", DisableDefaultText: true, Usage: "print the version and exit"},
-		&cli.BoolFlag{Name: "help", DisableDefaultText: true, Aliases: []string{"?", "usage"}, Usage: "print this help and exit"},
+	}
+}
+
+// command is lvsd's command line.
+func (e *Env) command() daemon.Command {
+	return daemon.Command{
+		Name:      "lvsd",
+		Usage:     "keep the IPVS table as lvs.cf describes it and monitor the real servers",
+		UsageText: "lvsd [-c FILE] [-n | --nofork] [-v] [-t] [--keep] | lvsd --check FILE",
+		Flags:     flags(),
+		BadUsage:  exitUsage,
+		Stdout:    e.Stdout,
+		Stderr:    e.Stderr,
 	}
 }
 
 // Run runs one lvsd and returns its exit status.
 func (e *Env) Run(args []string) int {
-	status := exitOK
-	app := &cli.App{
-		Name:                   "lvsd",
-		Usage:                  "keep the IPVS table as lvs.cf describes it and monitor the real servers",
-		UsageText:              "lvsd [-c FILE] [-n | --nofork] [-v] [-t] [--keep] | lvsd --check FILE",
-		Flags:                  flags(),
-		HideHelp:               true,
-		HideHelpCommand:        true,
-		HideVersion:            true,
-		UseShortOptionHandling: true,
-		Writer:                 e.Stdout,
-		ErrWriter:              e.Stderr,
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return err
-		},
-		ExitErrHandler: func(*cli.Context, error) {},
-		Action: func(c *cli.Context) error {
-			status = e.action(c, args)
-			return nil
-		},
-	}
-	if err := app.RunContext(context.Background(), args); err != nil {
-		fmt.Fprintf(e.Stderr, "lvsd: bad argument: %v\nTry 'lvsd --help' for more information.\n", err)
-		return exitUsage
-	}
-	return status
+	return e.command().Run(args, func(c *cli.Context, when string) int { return e.action(c, args, when) })
 }
 
-func (e *Env) action(c *cli.Context, args []string) int {
-	switch {
-	case c.Bool("help"):
-		cli.ShowAppHelp(c)
-		return exitOK
-	case c.Bool("version"):
-		fmt.Fprint(e.Stdout, daemon.VersionText("lvsd"))
-		return exitOK
-	case c.NArg() > 0:
-		fmt.Fprintf(e.Stderr, "lvsd: unexpected arguments: %s\n", c.Args().First())
-		return exitUsage
-	}
-	when := c.String("color")
-	if when != "auto" && when != "always" && when != "never" {
-		fmt.Fprintf(e.Stderr, "lvsd: bad argument --color %q: auto, always or never\n", when)
-		return exitUsage
-	}
+func (e *Env) action(c *cli.Context, args []string, when string) int {
 	term := func(w io.Writer) bool { return e.Terminal != nil && e.Terminal(w) }
 	errPaint := daemonlog.Painter{On: daemonlog.ColorOn(when, os.Getenv("NO_COLOR"), term(e.Stderr))}
 	outPaint := daemonlog.Painter{On: daemonlog.ColorOn(when, os.Getenv("NO_COLOR"), term(e.Stdout))}
